@@ -1,0 +1,376 @@
+"""The ``digitgui`` command: the app, and headless train / predict / eval.
+
+Exit codes: 0 success, 1 the work ran but failed (training diverged), 2 bad arguments or files
+(one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A bad argument or file: reported in one line, exit code 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return v
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected layer sizes like 32,32, got {text!r}") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"expected positive layer sizes like 32,32, got {text!r}")
+    return sizes
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse's default prints usage too)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .core.training import PRESETS
+
+    p = _Parser(
+        prog="digitgui",
+        description="Watch a from-scratch NumPy neural network learn to read handwritten digits.",
+    )
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"digitgui {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    g = sub.add_parser("gui", help="open the app (the default command)")
+    g.add_argument("--model", type=Path, help="model file to load instead of the shipped one")
+
+    t = sub.add_parser("train", help="train a network headless")
+    t.add_argument("--preset", default="default", choices=sorted(PRESETS), help="starting point")
+    t.add_argument("--iterations", type=_positive_int, help="number of updates")
+    t.add_argument("--lr", type=_positive_float, help="learning rate")
+    t.add_argument("--hidden", type=_hidden, help="hidden layer sizes, e.g. 32,32")
+    t.add_argument("--seed", type=int, help="random seed (initialisation and shuffling)")
+    t.add_argument("--activation", choices=["relu", "sigmoid"])
+    t.add_argument("--init", choices=["he", "glorot", "notebook"])
+    t.add_argument("--optimizer", choices=["gd", "momentum", "adam"])
+    t.add_argument("--batch-size", type=int, help="rows per update (0: the whole training set)")
+    t.add_argument("--update-order", choices=["backprop", "notebook"])
+    t.add_argument("--l2", type=float, help="L2 weight decay strength")
+    t.add_argument("--augment", type=int, help="distorted copies of each training digit")
+    t.add_argument("--early-stopping", action="store_true", help="stop when validation stalls")
+    t.add_argument("--log-every", type=_positive_int, default=None, help="log every K iterations")
+    t.add_argument("--json", action="store_true", help="one JSON object per logged iteration")
+    t.add_argument("--out", type=Path, help="save the trained model to this .npz file")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    pr = sub.add_parser("predict", help="classify images of drawn digits")
+    pr.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
+    pr.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    pr.add_argument("--json", action="store_true", help="one JSON object per image")
+
+    e = sub.add_parser("eval", help="measure a model's accuracy")
+    e.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    e.add_argument(
+        "--pendigits",
+        type=Path,
+        help="pendigits folder (uses pendigits.tes) or file, drawn through the canvas pipeline",
+    )
+    e.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    e.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = args.command or "gui"
+        if command == "gui":
+            return _gui(getattr(args, "model", None))
+        return {"train": _train, "predict": _predict, "eval": _eval}[command](args)
+    except UsageError as e:
+        print(f"digitgui: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("digitgui: interrupted", file=sys.stderr)
+        return 130
+
+
+# --- gui ------------------------------------------------------------------------------------------
+
+
+def _gui(model: Path | None) -> int:
+    from .gui.app import run
+
+    return run(model)
+
+
+# --- train ----------------------------------------------------------------------------------------
+
+
+def _config_from_args(args):
+    from .core.training import PRESETS
+
+    changes = {}
+    for arg, field in (
+        ("iterations", "iterations"),
+        ("lr", "lr"),
+        ("hidden", "hidden"),
+        ("seed", "seed"),
+        ("activation", "activation"),
+        ("init", "init"),
+        ("optimizer", "optimizer"),
+        ("update_order", "update_order"),
+        ("l2", "l2"),
+        ("augment", "augment"),
+    ):
+        value = getattr(args, arg)
+        if value is not None:
+            changes[field] = value
+    if args.batch_size is not None:
+        if args.batch_size < 0:
+            raise UsageError("--batch-size must be 0 (whole training set) or positive")
+        changes["batch_size"] = args.batch_size or None
+    if args.early_stopping:
+        changes["early_stopping"] = True
+    base = PRESETS[args.preset]
+    if changes:
+        changes.setdefault("name", f"{args.preset} (modified)")
+    try:
+        return dataclasses.replace(base, **changes)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def _json_number(x: float | None) -> float | str | None:
+    if x is None:
+        return None
+    return x if math.isfinite(x) else str(x)
+
+
+def _train(args) -> int:
+    from .core.training import train
+
+    config = _config_from_args(args)
+    if args.out is not None:
+        _check_writable(args.out)
+    log_every = args.log_every or max(1, config.iterations // 20)
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.iterations, unit="it", desc=f"train {config.name}", file=sys.stderr)
+    record = None
+    try:
+        for record in train(config):
+            if bar is not None:
+                bar.n = record.iteration
+                if record.iteration % 50 == 0 or record.done:
+                    bar.set_postfix(cost=f"{record.cost:.4g}", refresh=False)
+                    bar.refresh()
+            if record.iteration % log_every == 0 or record.done:
+                _log_iteration(record, args.json, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    assert record is not None and record.model is not None
+    final = {
+        "outcome": record.outcome,
+        "message": record.message,
+        "iterations": record.iteration,
+        "elapsed": round(record.elapsed, 4),
+        "train_acc": record.train_acc,
+        "val_acc": record.val_acc,
+        "test_acc": record.test_acc,
+        "model": None,
+    }
+    if args.out is not None:
+        try:
+            final["model"] = str(record.model.save(args.out))
+        except OSError as e:
+            raise UsageError(f"{args.out}: cannot save the model ({e.strerror or e})") from None
+    if args.json:
+        print(json.dumps(final), flush=True)
+    else:
+        print(record.message)
+        print(
+            f"accuracy: train {record.train_acc:.4f}, validation {record.val_acc:.4f}, "
+            f"test {record.test_acc:.4f}"
+        )
+        if final["model"]:
+            print(f"model saved to {final['model']}")
+    if record.outcome == "diverged":
+        if not args.json:
+            print(f"digitgui: {record.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _log_iteration(record, as_json: bool, bar) -> None:
+    if as_json:
+        obj = {"iteration": record.iteration, "cost": _json_number(record.cost)}
+        if record.val_cost is not None:
+            obj["val_cost"] = _json_number(record.val_cost)
+            obj["val_acc"] = record.val_acc
+        obj["elapsed"] = round(record.elapsed, 4)
+        print(json.dumps(obj), flush=True)
+    else:
+        text = f"iter {record.iteration}: cost = {record.cost}"
+        if record.val_acc is not None:
+            text += f"  (validation accuracy {record.val_acc:.4f})"
+        if bar is not None:
+            bar.write(text)
+        else:
+            print(text, flush=True)
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name such as model.npz")
+
+
+# --- predict / eval -------------------------------------------------------------------------------
+
+
+def _load_model(path: Path | None):
+    from .core.model_io import DigitClassifier, ModelFileError, load_default
+
+    try:
+        return load_default() if path is None else DigitClassifier.load(path)
+    except ModelFileError as e:
+        raise UsageError(str(e)) from None
+
+
+def _read_image(path: Path):
+    """A grayscale float raster 0..1 with ink high, whatever the image's ink polarity."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+                # Transparent pixels are background: composite onto white before going gray.
+                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(bg, im.convert("RGBA"))
+            gray = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder, not an image") from None
+    except (UnidentifiedImageError, OSError) as e:
+        raise UsageError(f"{path}: not a readable image ({e})") from None
+    # Most of any drawing is background: if the typical pixel is bright, the ink is dark.
+    if np.median(gray) > 0.5:
+        gray = 1.0 - gray
+    if min(gray.shape) < 32:
+        factor = -(-32 // min(gray.shape))
+        gray = np.kron(gray, np.ones((factor, factor)))
+    return gray
+
+
+def _predict(args) -> int:
+    import numpy as np
+
+    from .core.preprocess import EmptyDrawingError, raster_to_digit
+
+    model = _load_model(args.model)
+    failures = 0
+    for path in args.images:
+        raster = _read_image(path)
+        try:
+            digit = raster_to_digit(raster)
+        except EmptyDrawingError:
+            msg = f"{path}: the image holds no ink"
+            if args.json:
+                print(json.dumps({"image": str(path), "error": msg}))
+            else:
+                print(msg, file=sys.stderr)
+            failures += 1
+            continue
+        probs = model.predict_proba(digit)
+        guess = int(np.argmax(probs))
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "image": str(path),
+                        "digit": guess,
+                        "probabilities": [round(float(p), 6) for p in probs],
+                    }
+                )
+            )
+        else:
+            top = np.argsort(probs)[::-1][:3]
+            others = ", ".join(f"{d}: {100 * probs[d]:.1f}%" for d in top[1:])
+            print(f"{path}: {guess} ({100 * probs[guess]:.1f}%; then {others})")
+    return 2 if failures == len(args.images) else 0
+
+
+def _eval(args) -> int:
+    from .core.data import load_digits_split
+    from .core.evaluation import evaluate
+
+    model = _load_model(args.model)
+    split = load_digits_split()
+    report = evaluate(model, split.X_test, split.y_test)
+    results = {"load_digits_test": report.to_dict()}
+    if not args.json:
+        print(report.format("load_digits test rows"))
+    if args.pendigits is not None:
+        from .core.pendigits import load_pendigits, pendigits_digits, resolve_pendigits
+
+        try:
+            path = resolve_pendigits(args.pendigits)
+            points, labels = load_pendigits(path)
+        except (FileNotFoundError, ValueError) as e:
+            raise UsageError(str(e)) from None
+        bar = None
+        if not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(labels), unit="digit", desc="drawing pendigits", file=sys.stderr)
+        try:
+            digits = pendigits_digits(points, progress=bar.update if bar else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        pen_report = evaluate(model, digits, labels)
+        results["pendigits"] = {"file": str(path), **pen_report.to_dict()}
+        if not args.json:
+            print()
+            print(pen_report.format(f"pendigits ({path.name}, drawn with the app's pen)"))
+    if args.json:
+        print(json.dumps(results))
+    return 0

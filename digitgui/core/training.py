@@ -1,0 +1,482 @@
+"""Training as a generator of progress records.
+
+``train(config)`` yields one immutable :class:`Progress` per update step; the last record carries
+the trained :class:`~digitgui.core.model_io.DigitClassifier` as ``.model``. The command line, the
+scripts, the tests and the GUI's worker thread all drive this same generator; fitting is simply::
+
+    for record in train(PRESETS["default"]):
+        pass
+    model = record.model
+
+Stopping is cooperative: pass ``should_stop`` (e.g. ``threading.Event().is_set``) and the run ends
+after the current iteration with a final record whose ``outcome`` is ``"stopped"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from .data import DigitsSplit, load_digits_split, one_hot
+from .mlp import ACTIVATIONS, INITS, MLP, Workspace, X_bias, feature_major
+from .model_io import DigitClassifier
+from .optim import OPTIMIZERS, make_optimizer
+
+__all__ = [
+    "NOTEBOOK_ORDER_EXPLANATION",
+    "PRESETS",
+    "Progress",
+    "TrainConfig",
+    "TrainingData",
+    "prepare_data",
+    "train",
+]
+
+UPDATE_ORDERS = ("backprop", "notebook")
+
+#: Shown by the app and the README next to the notebook preset.
+NOTEBOOK_ORDER_EXPLANATION = (
+    "The notebook updates W3 before it uses W3 to send the error back to layer 2 (and W2 before "
+    "layer 1), so layers 1 and 2 learn from weights that have already moved. Textbook "
+    "backpropagation computes every error from the weights of the forward pass and only then "
+    "updates. With a small learning rate the two stay close: the notebook preset keeps the "
+    "notebook's order so its printed costs are reproduced exactly; choose update order "
+    '"backprop" for the correct gradient.'
+)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run. Change one field with ``dataclasses.replace``."""
+
+    name: str = "custom"
+    hidden: tuple[int, ...] = (32, 32)
+    activation: str = "relu"
+    init: str = "he"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    momentum: float = 0.9
+    #: Number of updates (mini-batch steps, or full-batch steps when ``batch_size`` is None).
+    iterations: int = 1000
+    #: Rows per update; None trains on the whole training set at once (the notebook).
+    batch_size: int | None = None
+    l2: float = 0.0
+    seed: int = 42
+    #: "backprop" (textbook) or "notebook" (each layer updated before the error passes through it).
+    update_order: str = "backprop"
+    early_stopping: bool = False
+    #: Validation measurements without improvement before early stopping ends the run.
+    patience: int = 10
+    #: Measure validation cost and accuracy every this many iterations (None: ~200 per run).
+    eval_every: int | None = None
+    #: Distorted copies of each training digit added to the training rows (0: none).
+    augment: int = 0
+    #: Bound for standardised inputs (None: no clipping, as in the notebook).
+    clip: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        problems = []
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            problems.append("hidden layer sizes must be positive integers, e.g. 32,32")
+        if any(h > 4096 for h in self.hidden):
+            problems.append("hidden layers larger than 4096 units are not supported")
+        if self.activation not in ACTIVATIONS:
+            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        if self.init not in INITS:
+            problems.append(f"init must be one of {', '.join(INITS)}")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            problems.append("learning rate must be a positive number")
+        if not 0 <= self.momentum < 1:
+            problems.append("momentum must lie in [0, 1)")
+        if not (isinstance(self.iterations, int) and self.iterations >= 1):
+            problems.append("iterations must be a positive integer")
+        if self.batch_size is not None and self.batch_size < 1:
+            problems.append("batch size must be a positive integer (or empty for full batch)")
+        if not (math.isfinite(self.l2) and self.l2 >= 0):
+            problems.append("L2 strength must be >= 0")
+        if self.update_order not in UPDATE_ORDERS:
+            problems.append(f"update order must be one of {', '.join(UPDATE_ORDERS)}")
+        if self.patience < 1:
+            problems.append("patience must be at least 1")
+        if self.eval_every is not None and self.eval_every < 1:
+            problems.append("eval_every must be a positive integer")
+        if self.augment < 0:
+            problems.append("augment must be >= 0")
+        if self.clip is not None and not self.clip > 0:
+            problems.append("clip must be a positive number (or None)")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        return (64, *self.hidden, 10)
+
+    def evaluation_interval(self) -> int:
+        return self.eval_every or max(1, self.iterations // 200)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are ignored (settings from newer versions)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        if "hidden" in kwargs:
+            kwargs["hidden"] = tuple(kwargs["hidden"])
+        return cls(**kwargs)
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # The notebook's run, number for number (shared/seed/notebook.txt, cell 30).
+    "notebook": TrainConfig(
+        name="notebook",
+        hidden=(32, 32),
+        activation="relu",
+        init="notebook",
+        optimizer="gd",
+        lr=0.01,
+        iterations=20_000,
+        batch_size=None,
+        seed=42,
+        update_order="notebook",
+        eval_every=100,
+    ),
+    # What a user should get: He initialisation, Adam on mini-batches, textbook backprop.
+    "default": TrainConfig(
+        name="default",
+        hidden=(32, 32),
+        activation="relu",
+        init="he",
+        optimizer="adam",
+        lr=0.01,
+        iterations=400,
+        batch_size=64,
+        seed=0,
+        update_order="backprop",
+        eval_every=20,
+        clip=5.0,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One training iteration, as seen from outside. Immutable: safe to hand to another thread.
+
+    ``cost`` is the training cost of this iteration's forward pass, before its update (the number
+    the notebook prints). ``val_cost``/``val_acc`` are measured on the same weights, every
+    ``eval_every`` iterations (None otherwise). The final record has ``model`` (the trained
+    classifier), ``outcome`` ("completed", "stopped", "early_stopped" or "diverged"), a
+    ``message`` and the final ``train_acc``/``val_acc``/``test_acc``.
+    """
+
+    iteration: int
+    iterations: int
+    cost: float
+    elapsed: float
+    epoch: float
+    val_cost: float | None = None
+    val_acc: float | None = None
+    #: A copy of the network at this iteration (only when ``snapshot_interval`` asked for it).
+    snapshot: DigitClassifier | None = field(default=None, repr=False)
+    model: DigitClassifier | None = field(default=None, repr=False)
+    outcome: str | None = None
+    message: str = ""
+    train_acc: float | None = None
+    test_acc: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.model is not None
+
+    @property
+    def fraction(self) -> float:
+        return self.iteration / self.iterations if self.iterations else 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """The arrays a run trains on, standardised with statistics of its own training rows."""
+
+    Xb_train: np.ndarray  # (n, 65) with the bias column, standardised (and clipped)
+    y_train: np.ndarray  # (n,)
+    Xb_val: np.ndarray
+    y_val: np.ndarray
+    mean: np.ndarray  # (64,)
+    scale: np.ndarray  # (64,)
+    n_original: int  # training rows before augmentation and extra rows
+
+
+def prepare_data(
+    config: TrainConfig,
+    split: DigitsSplit,
+    extra_train: tuple[np.ndarray, np.ndarray] | None = None,
+) -> TrainingData:
+    """Training and validation inputs for ``config``: the split's training rows, plus
+    ``config.augment`` distorted copies of each and ``extra_train`` rows if given, standardised with
+    a scaler fitted on exactly those rows (for the notebook preset: the notebook's scaler)."""
+    X, y = split.X_train, split.y_train
+    parts_X, parts_y = [X], [y]
+    if config.augment:
+        from .augment import augment_digits
+
+        Xa, ya = augment_digits(X, y, copies=config.augment, seed=config.seed)
+        parts_X.append(Xa)
+        parts_y.append(ya)
+    if extra_train is not None:
+        Xe, ye = extra_train
+        Xe = np.asarray(Xe, dtype=np.float64).reshape(-1, 64)
+        ye = np.asarray(ye, dtype=np.int64).reshape(-1)
+        if len(Xe) != len(ye):
+            raise ValueError("extra training digits and labels differ in number")
+        parts_X.append(Xe)
+        parts_y.append(ye)
+    if len(parts_X) == 1:
+        mean, scale = split.scaler.mean_, split.scaler.scale_
+        X_all, y_all = X, y
+    else:
+        from sklearn.preprocessing import StandardScaler
+
+        X_all, y_all = np.concatenate(parts_X), np.concatenate(parts_y)
+        scaler = StandardScaler().fit(X_all)
+        mean, scale = scaler.mean_, scaler.scale_
+
+    def inputs(rows: np.ndarray) -> np.ndarray:
+        Z = (rows - mean) / scale
+        if config.clip is not None:
+            np.clip(Z, -config.clip, config.clip, out=Z)
+        return feature_major(X_bias(Z))
+
+    return TrainingData(
+        Xb_train=inputs(X_all),
+        y_train=np.ascontiguousarray(y_all, dtype=np.int64),
+        Xb_val=inputs(split.X_val),
+        y_val=np.asarray(split.y_val, dtype=np.int64),
+        mean=np.array(mean, dtype=np.float64),
+        scale=np.array(scale, dtype=np.float64),
+        n_original=len(X),
+    )
+
+
+class _Evaluator:
+    """Cost and accuracy of weights on fixed rows, reusing one workspace."""
+
+    def __init__(self, config: TrainConfig, Xb: np.ndarray, y: np.ndarray) -> None:
+        self.ws = Workspace(config.layer_sizes, len(y), np.float64, config.activation)
+        self.ws.set_input(Xb)
+        self.y = y
+
+    def __call__(self, weights) -> tuple[float, float]:
+        cost = self.ws.forward(weights, y_index=self.y)
+        acc = float(np.mean(np.argmax(self.ws.output, axis=1) == self.y))
+        return cost, acc
+
+
+def _accuracy(model: DigitClassifier, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(model.predict_proba(X), axis=1) == y))
+
+
+def train(
+    config: TrainConfig,
+    split: DigitsSplit | None = None,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    snapshot_interval: float | None = None,
+    extra_train: tuple[np.ndarray, np.ndarray] | None = None,
+    blas_threads: int | None = 1,
+) -> Iterator[Progress]:
+    """Train a network as ``config`` says; yields a :class:`Progress` per iteration.
+
+    ``split`` defaults to ``load_digits_split(42)``. ``should_stop`` is polled after every
+    iteration. ``snapshot_interval`` (seconds): attach a copy of the network to a record at most
+    this often, for live views. ``extra_train``: more raw digits ``(n, 64)`` and labels to train on.
+    ``blas_threads``: BLAS threads while the generator runs (1 is fastest next to a GUI thread on a
+    small machine; None leaves BLAS alone).
+    """
+    t0 = time.perf_counter()
+    split = split if split is not None else load_digits_split(42)
+    data = prepare_data(config, split, extra_train)
+    limiter = None
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(limits=blas_threads, user_api="blas")
+    try:
+        yield from _run(config, split, data, t0, should_stop, snapshot_interval)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def _run(
+    config: TrainConfig,
+    split: DigitsSplit,
+    data: TrainingData,
+    t0: float,
+    should_stop: Callable[[], bool] | None,
+    snapshot_interval: float | None,
+) -> Iterator[Progress]:
+    dtype = np.dtype(np.float64)
+    mlp = MLP.create(config.layer_sizes, config.activation, config.init, config.seed)
+    W = mlp.weights
+    opt = make_optimizer(config.optimizer, W, config.lr, config.l2, config.momentum)
+    notebook_order = config.update_order == "notebook"
+
+    n = len(data.y_train)
+    Y = feature_major(one_hot(data.y_train, 10, dtype))
+    batch = n if config.batch_size is None else min(config.batch_size, n)
+    full_batch = batch == n
+    workspaces: dict[int, Workspace] = {}
+
+    def workspace(rows: int) -> Workspace:
+        if rows not in workspaces:
+            workspaces[rows] = Workspace(config.layer_sizes, rows, dtype, config.activation)
+        return workspaces[rows]
+
+    if full_batch:
+        ws_full = workspace(n)
+        ws_full.set_input(data.Xb_train)
+    rng = np.random.default_rng([config.seed, 1])
+    order = np.arange(n)
+    pos = n  # forces a shuffle before the first mini-batch
+    Y_batch: dict[int, np.ndarray] = {}
+
+    grads = [np.empty_like(w) for w in W]
+    last_good = [w.copy() for w in W]  # the newest weights known to give a finite cost
+    best: list[np.ndarray] | None = None
+    best_val = math.inf
+    stale = 0
+    evaluate_val = _Evaluator(config, data.Xb_val, data.y_val)
+    every = config.evaluation_interval()
+    N = config.iterations
+    last_snapshot = -math.inf
+    outcome, message = "completed", ""
+    record: Progress | None = None
+    seen = 0
+
+    def classifier(weights) -> DigitClassifier:
+        return DigitClassifier(
+            MLP([w.copy() for w in weights], config.activation),
+            data.mean,
+            data.scale,
+            config.clip,
+        )
+
+    for it in range(1, N + 1):
+        if full_batch:
+            ws, Yb, yb = ws_full, Y, data.y_train
+        else:
+            if pos >= n:
+                rng.shuffle(order)
+                pos = 0
+            idx = order[pos : pos + batch]
+            pos += len(idx)
+            ws = workspace(len(idx))
+            ws.take_rows(data.Xb_train, idx)
+            Yb = Y_batch.setdefault(len(idx), np.empty((10, len(idx)), dtype).T)
+            np.take(Y.T, idx, axis=1, out=Yb.T)
+            yb = data.y_train[idx]
+
+        val_cost = val_acc = None
+        if it == 1 or it % every == 0 or it == N:
+            with np.errstate(over="ignore", invalid="ignore"):
+                val_cost, val_acc = evaluate_val(W)
+            if config.early_stopping and math.isfinite(val_cost):
+                if val_cost < best_val:
+                    best_val, stale = val_cost, 0
+                    best = [w.copy() for w in W]
+                else:
+                    stale += 1
+
+        # A diverging run overflows to inf/NaN; that is detected just below and reported in
+        # words, so NumPy's own warnings would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            cost = ws.forward(W, y_index=yb)
+        seen += len(yb)
+        if not math.isfinite(cost):
+            for w, good in zip(W, last_good, strict=True):
+                np.copyto(w, good)
+            outcome = "diverged"
+            message = (
+                f"Training diverged at iteration {it}: the cost became {cost} (not a finite "
+                f"number). Try a smaller learning rate than {config.lr:g}. The last weights "
+                "with a finite cost were kept."
+            )
+            record = Progress(it, N, cost, time.perf_counter() - t0, seen / n, val_cost, val_acc)
+            break
+        for w, good in zip(W, last_good, strict=True):
+            np.copyto(good, w)
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            if notebook_order:
+                ws.backward(W, Yb, grads, update=opt.update)
+            else:
+                ws.backward(W, Yb, grads)
+                opt.step(grads)
+
+        now = time.perf_counter()
+        snapshot = None
+        if snapshot_interval is not None and now - last_snapshot >= snapshot_interval:
+            snapshot, last_snapshot = classifier(W), now
+        record = Progress(it, N, cost, now - t0, seen / n, val_cost, val_acc, snapshot)
+        if config.early_stopping and stale >= config.patience:
+            outcome = "early_stopped"
+            message = (
+                f"Stopped early at iteration {it}: validation cost has not improved for "
+                f"{config.patience} measurements."
+            )
+            break
+        if it == N:
+            break
+        if should_stop is not None and should_stop():
+            outcome = "stopped"
+            message = f"Stopped at iteration {it} of {N}."
+            break
+        yield record
+
+    if config.early_stopping and best is not None and outcome != "diverged":
+        for w, b in zip(W, best, strict=True):
+            np.copyto(w, b)
+    model = classifier(W)
+    val_cost, val_acc = evaluate_val(W)
+    train_acc = _accuracy(model, split.X_train, split.y_train)
+    test_acc = _accuracy(model, split.X_test, split.y_test)
+    assert record is not None
+    model.metadata.update(
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        training=config.to_dict(),
+        outcome=outcome,
+        iterations_done=record.iteration,
+        final_cost=record.cost if math.isfinite(record.cost) else None,
+        accuracy={"train": train_acc, "val": val_acc, "test": test_acc},
+        data={
+            "source": "sklearn.datasets.load_digits",
+            "split_seed": split.seed,
+            "train_rows": data.n_original,
+            "rows_trained_on": n,
+        },
+    )
+    yield dataclasses.replace(
+        record,
+        elapsed=time.perf_counter() - t0,
+        val_cost=val_cost,
+        val_acc=val_acc,
+        model=model,
+        outcome=outcome,
+        message=message or f"Finished {record.iteration} iterations.",
+        train_acc=train_acc,
+        test_acc=test_acc,
+    )
