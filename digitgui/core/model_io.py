@@ -157,6 +157,10 @@ class DigitClassifier:
         folder = path.parent if str(path.parent) else Path(".")
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         try:
+            # mkstemp creates the file private (0600); give it the permissions a plain open()
+            # would have, or keep those of the file it replaces.
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+            os.chmod(tmp, mode)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
@@ -280,6 +284,12 @@ class DigitClassifier:
         return cls(
             MLP(weights, activation), mean, scale, None if clip is None else float(clip), meta
         )
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _finite_float(a: np.ndarray, key: str, name: str) -> np.ndarray:
