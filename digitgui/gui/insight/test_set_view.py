@@ -1,0 +1,332 @@
+"""Where the network fails: accuracy, precision and recall, and a clickable confusion matrix on
+the ``load_digits`` test rows, with a gallery of the digits behind each cell."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitgui.core.data import DigitsSplit
+from digitgui.core.insight import TestSetReport, evaluate_test_set
+from digitgui.core.model_io import DigitClassifier
+
+from .colormaps import contrasting_text
+from .digit_tiles import DigitGallery, TileContent
+
+__all__ = ["ConfusionMatrixWidget", "TestSetView"]
+
+CORRECT = (26, 152, 80)  # green for the diagonal
+MISTAKE = (215, 48, 39)  # red for confusions
+
+
+def _blend(base: QColor, end, t: float) -> tuple[int, int, int]:
+    b = np.array([base.red(), base.green(), base.blue()], np.float64)
+    return tuple(int(v) for v in np.rint(b + t * (np.asarray(end, np.float64) - b)))
+
+
+class ConfusionMatrixWidget(QWidget):
+    """A 10x10 heat map of counts: rows are the true digits, columns what the network read.
+
+    The diagonal is green, confusions red; the colour strength is the share of the row (the
+    square root for confusions, so that a single mistake among 27 digits is still visible).
+    ``cellClicked(true_class, predicted_class)`` on a click.
+    """
+
+    cellClicked = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("confusionMatrix")
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(260, 260)
+        self._counts = np.zeros((10, 10), dtype=np.int64)
+        self._selected: tuple[int, int] | None = None
+
+    def counts(self) -> np.ndarray:
+        return self._counts.copy()
+
+    def set_counts(self, confusion: np.ndarray) -> None:
+        self._counts = np.asarray(confusion, dtype=np.int64).copy()
+        self.update()
+
+    @property
+    def selected_cell(self) -> tuple[int, int] | None:
+        return self._selected
+
+    def set_selected_cell(self, cell: tuple[int, int] | None) -> None:
+        self._selected = cell
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(380, 380)
+
+    # geometry -------------------------------------------------------------------------------------
+
+    def _layout(self) -> tuple[float, float, float]:
+        """Left and top of the grid, and the side of one cell."""
+        fm = self.fontMetrics()
+        margin_left = 2.2 * fm.height() + fm.horizontalAdvance("0") + 6
+        margin_top = 2.2 * fm.height() + 4
+        side = min(self.width() - margin_left - 4, self.height() - margin_top - 4) / 10
+        return margin_left, margin_top, max(side, 4.0)
+
+    def cell_rect(self, true_class: int, predicted_class: int) -> QRectF:
+        """Where a cell is drawn, in widget coordinates."""
+        left, top, side = self._layout()
+        return QRectF(left + predicted_class * side, top + true_class * side, side, side)
+
+    def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
+        left, top, side = self._layout()
+        col = int((pos.x() - left) // side)
+        row = int((pos.y() - top) // side)
+        if pos.x() >= left and pos.y() >= top and 0 <= row < 10 and 0 <= col < 10:
+            return row, col
+        return None
+
+    # events ---------------------------------------------------------------------------------------
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            cell = self.cell_at(event.position())
+            if cell is not None:
+                self.set_selected_cell(cell)
+                self.cellClicked.emit(*cell)
+        super().mouseReleaseEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        cell = self.cell_at(event.position())
+        if cell is None:
+            self.setToolTip("")
+        else:
+            t, p = cell
+            n = int(self._counts[t, p])
+            what = "read correctly" if t == p else f"read as {p}"
+            self.setToolTip(f"{n} test digit{'s' if n != 1 else ''} of true class {t} {what}")
+        super().mouseMoveEvent(event)
+
+    def paintEvent(self, event) -> None:
+        pal = self.palette()
+        p = QPainter(self)
+        left, top, side = self._layout()
+        fm = self.fontMetrics()
+        base = pal.color(QPalette.ColorRole.Base)
+        text = pal.color(QPalette.ColorRole.WindowText)
+        faint = pal.color(QPalette.ColorRole.PlaceholderText)
+        row_totals = self._counts.sum(axis=1)
+
+        p.setPen(text)
+        p.drawText(
+            QRectF(left, 0, 10 * side, fm.height()),
+            Qt.AlignmentFlag.AlignHCenter,
+            "what the network read →",
+        )
+        p.save()
+        p.translate(fm.height() * 0.2, top + 10 * side)
+        p.rotate(-90)
+        p.drawText(
+            QRectF(0, 0, 10 * side, fm.height()), Qt.AlignmentFlag.AlignHCenter, "← true digit"
+        )
+        p.restore()
+        for d in range(10):
+            p.drawText(
+                QRectF(left + d * side, top - fm.height() - 2, side, fm.height()),
+                Qt.AlignmentFlag.AlignCenter,
+                str(d),
+            )
+            p.drawText(
+                QRectF(left - fm.height() - 4, top + d * side, fm.height(), side),
+                Qt.AlignmentFlag.AlignCenter,
+                str(d),
+            )
+
+        for t in range(10):
+            for q in range(10):
+                n = int(self._counts[t, q])
+                share = n / row_totals[t] if row_totals[t] else 0.0
+                if t == q:
+                    rgb = _blend(base, CORRECT, 0.25 + 0.75 * share if n else 0.0)
+                else:
+                    rgb = _blend(base, MISTAKE, 0.45 + 0.55 * np.sqrt(share) if n else 0.0)
+                rect = self.cell_rect(t, q)
+                p.fillRect(rect, QColor(*rgb))
+                p.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1))
+                p.drawRect(rect)
+                p.setPen(contrasting_text(rgb) if n else faint)
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(n))
+        if self._selected is not None:
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
+            p.drawRect(self.cell_rect(*self._selected).adjusted(1, 1, -1, -1))
+        p.end()
+
+
+class TestSetView(QWidget):
+    """Accuracy, per-class precision and recall, the confusion matrix, and the digits of a
+    clicked cell. ``digitRequested(digit)`` (an (8, 8) array, raw 0..16) when the user clicks one
+    of those digits, to load it into the canvas."""
+
+    __test__ = False  # not a pytest test class despite its name
+
+    digitRequested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, split: DigitsSplit | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("testSetView")
+        self._split = split
+        self._report: TestSetReport | None = None
+        self._gallery_rows = np.zeros(0, dtype=np.int64)
+
+        self.accuracy_label = QLabel("No model yet.")
+        self.accuracy_label.setObjectName("testAccuracyLabel")
+        self.accuracy_label.setWordWrap(True)
+        font = self.accuracy_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.accuracy_label.setFont(font)
+
+        self.matrix = ConfusionMatrixWidget()
+        self.matrix.cellClicked.connect(self._on_matrix_cellClicked)
+
+        self.table = QTableWidget(10, 3)
+        self.table.setObjectName("precisionRecallTable")
+        self.table.setHorizontalHeaderLabels(["digits", "recall", "precision"])
+        self.table.setVerticalHeaderLabels([str(d) for d in range(10)])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        self.table.setToolTip(
+            "recall: of the test digits that are d, the share read as d\n"
+            "precision: of the digits read as d, the share that really are d"
+        )
+        table_note = QLabel(
+            "<b>recall</b>: share of each digit read correctly<br>"
+            "<b>precision</b>: share of the network's answers that were right"
+        )
+        table_note.setWordWrap(True)
+
+        self.gallery_label = QLabel("Click a cell of the matrix to see its digits.")
+        self.gallery_label.setObjectName("testGalleryLabel")
+        self.gallery_label.setWordWrap(True)
+        self.gallery = DigitGallery()
+        self.gallery.setObjectName("testDigitGallery")
+        self.gallery.setMinimumHeight(150)
+        self.gallery.digitClicked.connect(self._on_gallery_digitClicked)
+
+        top = QHBoxLayout()
+        top.addWidget(self.matrix, 3)
+        side = QVBoxLayout()
+        side.addWidget(self.table)
+        side.addWidget(table_note)
+        side.addStretch(1)
+        top.addLayout(side, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.accuracy_label)
+        layout.addLayout(top, 3)
+        layout.addWidget(self.gallery_label)
+        layout.addWidget(self.gallery, 2)
+
+    # public ---------------------------------------------------------------------------------------
+
+    def report(self) -> TestSetReport | None:
+        return self._report
+
+    def set_model(self, model: DigitClassifier | None) -> None:
+        """Evaluate ``model`` on the test rows and show it; keeps the selected cell, or selects
+        the most frequent confusion."""
+        if model is None:
+            self._report = None
+            self.accuracy_label.setText("No model yet.")
+            self.matrix.set_counts(np.zeros((10, 10), np.int64))
+            self.gallery.set_tiles([])
+            return
+        self._report = report = evaluate_test_set(model, self._split)
+        n_right = int(np.trace(report.confusion))
+        self.accuracy_label.setText(
+            f"Test set: {n_right} of {report.n} digits read correctly "
+            f"({100 * report.accuracy:.1f}%)"
+        )
+        self.matrix.set_counts(report.confusion)
+        for d in range(10):
+            values = (
+                str(int(report.confusion[d].sum())),
+                _percent(report.recall[d]),
+                _percent(report.precision[d]),
+            )
+            for col, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(d, col, item)
+        cell = self.matrix.selected_cell
+        if cell is None:
+            mistakes = report.confusion.copy()
+            np.fill_diagonal(mistakes, 0)
+            if mistakes.max() > 0:
+                cell = tuple(int(v) for v in np.unravel_index(np.argmax(mistakes), (10, 10)))
+        if cell is not None:
+            self.select_cell(*cell)
+        else:
+            self.gallery.set_tiles([])
+
+    def select_cell(self, true_class: int, predicted_class: int) -> None:
+        """Show the test digits of one confusion-matrix cell in the gallery."""
+        self.matrix.set_selected_cell((true_class, predicted_class))
+        report = self._report
+        if report is None:
+            return
+        rows = report.rows_in_cell(true_class, predicted_class)
+        self._gallery_rows = rows
+        what = "read correctly" if true_class == predicted_class else f"read as {predicted_class}"
+        plural = "digit" if len(rows) == 1 else "digits"
+        self.gallery_label.setText(
+            f"<b>True {true_class}, {what}: {len(rows)} test {plural}</b>"
+            + (" · click one to load it into the canvas" if len(rows) else "")
+        )
+        tiles = []
+        for i in rows:
+            probs = report.probabilities[i]
+            guess = int(np.argmax(probs))
+            tiles.append(
+                TileContent(
+                    digit=report.digits[i],
+                    title=f"true {int(report.y_true[i])} → {guess}",
+                    subtitle=f"{100 * probs[guess]:.0f}% sure",
+                    probabilities=probs,
+                    marked_class=int(report.y_true[i]),
+                    tooltip="test digit #{}\n{}".format(
+                        int(i), "\n".join(f"{d}: {100 * probs[d]:5.1f}%" for d in range(10))
+                    ),
+                )
+            )
+        self.gallery.set_tiles(tiles)
+
+    def gallery_rows(self) -> np.ndarray:
+        """Test-row indices of the digits in the gallery, in order."""
+        return self._gallery_rows.copy()
+
+    # slots ----------------------------------------------------------------------------------------
+
+    def _on_matrix_cellClicked(self, true_class: int, predicted_class: int) -> None:
+        self.select_cell(true_class, predicted_class)
+
+    def _on_gallery_digitClicked(self, index: int) -> None:
+        if self._report is not None and 0 <= index < len(self._gallery_rows):
+            self.digitRequested.emit(self._report.digits[self._gallery_rows[index]].copy())
+
+
+def _percent(v: float) -> str:
+    return "–" if np.isnan(v) else f"{100 * v:.1f}%"
