@@ -51,6 +51,42 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+#: ``--my-digits`` given without a path: the collection in the data folder.
+_DEFAULT_COLLECTION = object()
+
+
+def _add_my_digits_arguments(parser: argparse.ArgumentParser, training: bool) -> None:
+    what = (
+        "also train on the training part of your own digits"
+        if training
+        else "also report accuracy on your own digits (the held-out part, never trained on)"
+    )
+    parser.add_argument(
+        "--my-digits",
+        nargs="?",
+        const=_DEFAULT_COLLECTION,
+        type=Path,
+        metavar="PATH",
+        help=f"{what}; PATH is a collection file (default: my_digits.jsonl in the data folder)",
+    )
+    if training:
+        from .core.my_digits import DEFAULT_OVERSAMPLE
+
+        parser.add_argument(
+            "--my-digits-oversample",
+            type=_positive_int,
+            default=DEFAULT_OVERSAMPLE,
+            metavar="K",
+            help=f"copies of each of your training digits (default {DEFAULT_OVERSAMPLE})",
+        )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder holding your digit collection (default: $DIGITGUI_DATA_DIR, else the user "
+        "data folder)",
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2 (argparse's default prints usage too)
         raise UsageError(message)
@@ -89,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="one JSON object per logged iteration")
     t.add_argument("--out", type=Path, help="save the trained model to this .npz file")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_my_digits_arguments(t, training=True)
 
     pr = sub.add_parser("predict", help="classify images of drawn digits")
     pr.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
@@ -104,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--json", action="store_true", help="print the results as one JSON object")
     e.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_my_digits_arguments(e, training=False)
     return p
 
 
@@ -182,6 +220,25 @@ def _train(args) -> int:
     config = _config_from_args(args)
     if args.out is not None:
         _check_writable(args.out)
+    my_digits = _open_my_digits(args)
+    extra_train = None
+    n_mine = 0  # my digits trained on (before oversampling)
+    if my_digits is not None:
+        n_mine = int(my_digits.counts("train").sum())
+        if n_mine:
+            extra_train = my_digits.training_data(args.my_digits_oversample)
+            print(
+                f"my digits: training on {n_mine} of your {len(my_digits)} digits "
+                f"(x{args.my_digits_oversample} = {len(extra_train[1])} rows); "
+                f"{len(my_digits) - n_mine} held out for testing",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"digitgui: warning: none of your {len(my_digits)} digits is in the training part "
+                "yet (about 1 in 5 is held out for testing); training on load_digits only",
+                file=sys.stderr,
+            )
     log_every = args.log_every or max(1, config.iterations // 20)
     bar = None
     if not args.quiet:
@@ -190,7 +247,7 @@ def _train(args) -> int:
         bar = tqdm(total=config.iterations, unit="it", desc=f"train {config.name}", file=sys.stderr)
     record = None
     try:
-        for record in train(config):
+        for record in train(config, extra_train=extra_train):
             if bar is not None:
                 bar.n = record.iteration
                 if record.iteration % 50 == 0 or record.done:
@@ -212,6 +269,11 @@ def _train(args) -> int:
         "test_acc": record.test_acc,
         "model": None,
     }
+    if my_digits is not None:
+        summary = _my_digits_summary(my_digits, record.model, n_mine, args.my_digits_oversample)
+        final["my_digits"] = summary
+        # The model file may be shared: it records the collection's name, not the user's folders.
+        record.model.metadata["my_digits"] = {**summary, "file": my_digits.path.name}
     if args.out is not None:
         try:
             final["model"] = str(record.model.save(args.out))
@@ -225,6 +287,8 @@ def _train(args) -> int:
             f"accuracy: train {record.train_acc:.4f}, validation {record.val_acc:.4f}, "
             f"test {record.test_acc:.4f}"
         )
+        if my_digits is not None:
+            print(_my_digits_line(final["my_digits"]))
         if final["model"]:
             print(f"model saved to {final['model']}")
     if record.outcome == "diverged":
@@ -250,6 +314,61 @@ def _log_iteration(record, as_json: bool, bar) -> None:
             bar.write(text)
         else:
             print(text, flush=True)
+
+
+def _my_digits_summary(collection, model, n_trained: int, oversample: int) -> dict:
+    """What a run did with the user's digits, and the accuracy on their held-out part."""
+    from .core.evaluation import evaluate
+
+    report = evaluate(model, *collection.held_out_data())
+    return {
+        "file": str(collection.path),
+        "digits": len(collection),
+        "trained_on": n_trained,
+        "oversample": oversample if n_trained else None,
+        "held_out": report.n,
+        "held_out_acc": report.accuracy if report.n else None,
+    }
+
+
+def _my_digits_line(summary: dict) -> str:
+    if not summary["held_out"]:
+        return "my digits: none is held out yet, so there is no honest accuracy on them"
+    correct = round(summary["held_out_acc"] * summary["held_out"])
+    return (
+        f"my digits: {correct} of {summary['held_out']} held-out digits read correctly "
+        f"({100 * summary['held_out_acc']:.1f}%)"
+    )
+
+
+def _open_my_digits(args):
+    """The collection named by ``--my-digits`` (read only), or None when it was not asked for.
+    Unreadable lines are reported as a warning; the readable digits are used."""
+    from .core.my_digits import CollectionFileError, DigitCollection, default_collection_path
+
+    if args.my_digits is None:
+        return None
+    if args.my_digits is _DEFAULT_COLLECTION:
+        try:
+            path = default_collection_path(args.data_dir)
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
+    else:
+        path = args.my_digits
+    if not path.exists():
+        raise UsageError(
+            f'{path}: no such digit collection (add digits with the app\'s "Add to my digits", '
+            "or give the file with --my-digits PATH)"
+        )
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a collection file such as my_digits.jsonl")
+    try:
+        collection = DigitCollection(path, read_only=True)
+    except CollectionFileError as e:
+        raise UsageError(str(e)) from None
+    if collection.problem_message:
+        print(f"digitgui: warning: {collection.problem_message}", file=sys.stderr)
+    return collection
 
 
 def _check_writable(path: Path) -> None:
@@ -338,11 +457,45 @@ def _predict(args) -> int:
     return 2 if failures == len(args.images) else 0
 
 
+def _eval_my_digits(model, collection, as_json: bool) -> dict:
+    """Accuracy on the held-out part of the user's digits (honest: never trained on), and, set
+    apart, on the training part (seen by models trained with ``--my-digits``)."""
+    from .core.evaluation import evaluate
+
+    held = evaluate(model, *collection.held_out_data())
+    seen = evaluate(model, *collection.arrays("train"))
+
+    def as_dict(report) -> dict:
+        d = report.to_dict()
+        if not report.n:
+            d["accuracy"] = None  # NaN is not JSON
+        return d
+
+    if not as_json:
+        print()
+        if held.n:
+            print(
+                held.format(f"my digits, held-out part ({collection.path.name}; never trained on)")
+            )
+        else:
+            print(
+                f"my digits: none of your {len(collection)} digits is held out yet (about 1 in 5 "
+                "is), so there is no honest accuracy on them; add more digits"
+            )
+        if seen.n:
+            print(
+                f"my digits, training part (seen by models trained with --my-digits): "
+                f"{100 * seen.accuracy:.2f}% of {seen.n} digits read correctly"
+            )
+    return {"file": str(collection.path), "held_out": as_dict(held), "training_part": as_dict(seen)}
+
+
 def _eval(args) -> int:
     from .core.data import load_digits_split
     from .core.evaluation import evaluate
 
     model = _load_model(args.model)
+    my_digits = _open_my_digits(args)  # before the slow parts: a bad path fails at once
     split = load_digits_split()
     report = evaluate(model, split.X_test, split.y_test)
     results = {"load_digits_test": report.to_dict()}
@@ -371,6 +524,8 @@ def _eval(args) -> int:
         if not args.json:
             print()
             print(pen_report.format(f"pendigits ({path.name}, drawn with the app's pen)"))
+    if my_digits is not None:
+        results["my_digits"] = _eval_my_digits(model, my_digits, args.json)
     if args.json:
         print(json.dumps(results))
     return 0

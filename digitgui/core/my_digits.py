@@ -1,0 +1,809 @@
+"""Your own labelled digits ("my digits"): kept safe on disk, used for training and for testing.
+
+load_digits comes from 13 writers; a learner's handwriting can sit outside it. A
+:class:`DigitCollection` holds the digits a user drew and labelled, each as its 8x8 reduction
+(0..16, like load_digits) plus the strokes it was drawn with, so it can be reduced again if the
+reduction improves.
+
+File format: JSON lines, UTF-8. The first line is a header
+``{"format": "digitgui-my-digits", "version": 1}``; every other line is one digit::
+
+    {"id": "5f0c...", "label": 3, "digit": [[0,0,5,...], ...8 rows of 8], "created": "2025-...",
+     "strokes": [{"width": 16.0, "points": [[x, y], ...]}], "canvas": [256, 256]}
+
+Why JSON lines rather than npz with metadata: a damaged or hand-edited line costs only that line
+(the others still parse), so readable entries can be kept; strokes are ragged lists that JSON holds
+naturally; a teacher can read, diff, concatenate (``cat a.jsonl b.jsonl``) and edit shared files
+with any tool; and nothing in it can run code. Floats are written with Python's shortest
+round-trip ``repr``, so every number reads back bit for bit (stroke points are rounded to 1/100
+of a canvas pixel when a digit is added, before anything is stored).
+
+Safety: a save writes a temporary file in the same folder, fsyncs it, renames it over the
+collection and fsyncs the folder, so a crash or kill at any moment leaves either the old or the
+new file, never a mix. A file with unreadable lines is copied aside (``<name>.damaged-<time>``)
+before the readable entries are written back, and a file from a newer digitgui, or one that is not
+a collection at all, is refused without being touched. Keys this version does not know are kept.
+If another program (a second window) saved the file meanwhile, a save merges in the digits it
+added instead of overwriting them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .preprocess import raster_to_digit
+from .strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH, Stroke, render_strokes
+
+__all__ = [
+    "COLLECTION_FILE_NAME",
+    "DATA_DIR_ENV",
+    "DEFAULT_OVERSAMPLE",
+    "FORMAT_VERSION",
+    "HELD_OUT_FRACTION",
+    "CollectionFileError",
+    "DigitCollection",
+    "DigitEntry",
+    "ImportResult",
+    "default_collection_path",
+    "default_data_dir",
+    "is_held_out",
+]
+
+FORMAT_NAME = "digitgui-my-digits"
+FORMAT_VERSION = 1
+COLLECTION_FILE_NAME = "my_digits.jsonl"
+#: Environment variable naming the folder that holds the user's collection.
+DATA_DIR_ENV = "DIGITGUI_DATA_DIR"
+#: Set by the test suite: the real user data folder must then never be used.
+TESTING_ENV = "DIGITGUI_TESTING"
+#: About this fraction of the digits is never trained on, so accuracy on them is honest.
+HELD_OUT_FRACTION = 0.2
+#: Copies of each of my training digits added to the training rows (a few dozen own digits next
+#: to 1,257 load_digits rows would otherwise barely move the network). A starting point, not a
+#: measured optimum.
+DEFAULT_OVERSAMPLE = 5
+#: Temporary files of interrupted saves older than this are removed by the next save (younger
+#: ones may belong to a save running in another process right now).
+STALE_TEMP_SECONDS = 3600
+
+#: Stroke coordinates are kept to this many decimals of a canvas pixel.
+STROKE_DECIMALS = 2
+
+_KNOWN_KEYS = ("id", "label", "digit", "created", "strokes", "canvas")
+
+
+class CollectionFileError(ValueError):
+    """A collection file that digitgui refuses to use (and leaves untouched); says why."""
+
+
+# --- where collections live -----------------------------------------------------------------------
+
+
+def default_data_dir() -> Path:
+    """The folder for the user's collection: ``$DIGITGUI_DATA_DIR`` if set, else the platform's
+    user data folder (``platformdirs.user_data_dir("digitgui")``). Under the test suite
+    (``DIGITGUI_TESTING`` set) without ``DIGITGUI_DATA_DIR`` it raises ``RuntimeError`` rather
+    than touch a real user's digits."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    if os.environ.get(TESTING_ENV):
+        raise RuntimeError(
+            f"{TESTING_ENV} is set: refusing to use the real user data folder; "
+            f"set {DATA_DIR_ENV} or pass a folder explicitly"
+        )
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("digitgui", appauthor=False))
+
+
+def default_collection_path(data_dir: str | os.PathLike | None = None) -> Path:
+    """The user's collection file: ``my_digits.jsonl`` in ``data_dir`` (default:
+    :func:`default_data_dir`)."""
+    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    return folder / COLLECTION_FILE_NAME
+
+
+def is_held_out(entry_id: str) -> bool:
+    """Whether a digit belongs to the held-out part: decided by a hash of its id alone, so the
+    split never changes when digits are added, removed, reordered or moved to another machine."""
+    h = hashlib.sha256(entry_id.encode("utf-8")).digest()
+    return int.from_bytes(h[:8], "big") < HELD_OUT_FRACTION * 2**64
+
+
+# --- entries --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class DigitEntry:
+    """One labelled digit: ``digit (8, 8)`` float 0..16 (read-only), ``label`` 0..9, the
+    ``strokes`` it was drawn with (may be empty) on a canvas of ``canvas_size`` (height, width),
+    a unique ``id`` and the UTC time it was ``created`` (None if unknown). ``extra`` keeps keys of
+    the file this version does not know, so saving never drops them."""
+
+    id: str
+    label: int
+    digit: np.ndarray
+    created: datetime | None = None
+    strokes: tuple[Stroke, ...] = ()
+    canvas_size: tuple[int, int] = (CANVAS_SIZE, CANVAS_SIZE)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def held_out(self) -> bool:
+        """True for the ~20% of digits never used for training (see :func:`is_held_out`)."""
+        return is_held_out(self.id)
+
+    def rereduced(self) -> np.ndarray | None:
+        """The digit reduced afresh from the strokes ``(8, 8)``, or None without strokes."""
+        if not self.strokes:
+            return None
+        return raster_to_digit(render_strokes(self.strokes, self.canvas_size))
+
+    def content_key(self) -> str:
+        """A fingerprint of label, digit and strokes: equal for copies of the same drawing."""
+        h = hashlib.sha256()
+        h.update(str(self.label).encode())
+        h.update(np.ascontiguousarray(self.digit, dtype=np.float64).tobytes())
+        for s in self.strokes:
+            h.update(b"|%r|" % s.width)
+            h.update(np.ascontiguousarray(s.points).tobytes())
+        return h.hexdigest()
+
+
+def _check_label(label: Any) -> int:
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+        raise ValueError(f"the label must be a whole number 0..9, got {label!r}")
+    if not 0 <= int(label) <= 9:
+        raise ValueError(f"the label must be a whole number 0..9, got {label}")
+    return int(label)
+
+
+def _check_digit(digit: Any) -> np.ndarray:
+    a = np.array(digit, dtype=np.float64)
+    if a.shape not in ((8, 8), (64,)):
+        raise ValueError(f"a digit must be 8x8 (or 64 values), got shape {a.shape}")
+    a = a.reshape(8, 8)
+    if not np.all(np.isfinite(a)):
+        raise ValueError("the digit contains NaN or infinite values")
+    if a.min() < 0 or a.max() > 16:
+        raise ValueError("digit values must lie in 0..16 (as in load_digits)")
+    a.flags.writeable = False
+    return a
+
+
+def _check_canvas(size: Any) -> tuple[int, int]:
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        size = (size, size)
+    try:
+        h, w = size
+    except (TypeError, ValueError):
+        raise ValueError(f"canvas size must be [height, width], got {size!r}") from None
+    for v in (h, w):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 32 <= v <= 100_000:
+            raise ValueError(f"canvas size must be two whole numbers >= 32, got {size!r}")
+    return int(h), int(w)
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def _compact(values: list) -> list:
+    """Nested lists of floats with integral values written as ints (``3`` rather than ``3.0``):
+    shorter, easier to edit by hand, and read back as the same float64."""
+    return [
+        _compact(v) if isinstance(v, list) else (int(v) if v.is_integer() and abs(v) < 1e15 else v)
+        for v in values
+    ]
+
+
+def _entry_line(e: DigitEntry) -> str:
+    """One entry as its line of the file (without the newline)."""
+    obj: dict[str, Any] = {"id": e.id, "label": e.label, "digit": _compact(e.digit.tolist())}
+    if e.created is not None:
+        obj["created"] = e.created.isoformat()
+    if e.strokes:
+        obj["strokes"] = [{"width": s.width, "points": s.points.tolist()} for s in e.strokes]
+        obj["canvas"] = list(e.canvas_size)
+    for k, v in e.extra.items():
+        obj.setdefault(k, v)
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+def _numbers(value: Any, what: str) -> np.ndarray:
+    """Nested JSON lists of numbers as a float64 array; strings, booleans and nulls are refused
+    (NumPy would quietly turn "3" or true into 3.0 or 1.0)."""
+
+    def check(v: Any) -> None:
+        if isinstance(v, list):
+            for x in v:
+                check(x)
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"{what} must hold numbers, found {v!r}")
+
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list of numbers")
+    check(value)
+    try:
+        return np.array(value, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(f"{what} holds a number too large for a float") from None
+    except ValueError:
+        raise ValueError(f"{what} has rows of different lengths") from None
+
+
+def _entry_from_json(obj: Any) -> DigitEntry:
+    """An entry from one parsed line; ``ValueError`` with a short reason if it is not usable."""
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    if "label" not in obj:
+        raise ValueError("no label")
+    if "digit" not in obj:
+        raise ValueError("no digit")
+    label = _check_label(obj["label"])
+    digit = _check_digit(_numbers(obj["digit"], "digit"))
+    created = None
+    if obj.get("created") is not None:
+        if not isinstance(obj["created"], str):
+            raise ValueError("created must be a date and time in ISO 8601 form")
+        try:
+            created = datetime.fromisoformat(obj["created"])
+        except ValueError:
+            raise ValueError(
+                f"created is not an ISO 8601 date and time: {obj['created']!r}"
+            ) from None
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+    strokes: list[Stroke] = []
+    raw_strokes = obj.get("strokes") or []
+    if not isinstance(raw_strokes, list):
+        raise ValueError("strokes must be a list")
+    for s in raw_strokes:
+        if not isinstance(s, dict) or "points" not in s:
+            raise ValueError("each stroke must be an object with points")
+        points = _numbers(s["points"], "stroke points")
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError("stroke points must be [x, y] pairs")
+        width = s.get("width", DEFAULT_PEN_WIDTH)
+        if isinstance(width, bool) or not isinstance(width, (int, float)):
+            raise ValueError("stroke width must be a number")
+        strokes.append(Stroke(points, float(width)))  # Stroke checks finiteness and width > 0
+    canvas = _check_canvas(obj["canvas"]) if obj.get("canvas") is not None else None
+    entry = DigitEntry(
+        id="",
+        label=label,
+        digit=digit,
+        created=created,
+        strokes=tuple(strokes),
+        canvas_size=canvas or (CANVAS_SIZE, CANVAS_SIZE),
+        extra={k: v for k, v in obj.items() if k not in _KNOWN_KEYS},
+    )
+    entry_id = obj.get("id")
+    if entry_id is None:
+        # A hand-made line without an id gets one derived from its content: stable across
+        # loads, so its place in the held-out split does not change before it is first saved.
+        entry_id = "c-" + entry.content_key()[:32]
+    elif not isinstance(entry_id, str) or not entry_id.strip():
+        raise ValueError("id must be a non-empty string")
+    return dataclasses.replace(entry, id=entry_id)
+
+
+@dataclass
+class _ParsedFile:
+    entries: list[DigitEntry]
+    problems: list[str]
+    raw: bytes
+    #: The file's identity taken *before* reading: a change made while it was read shows later.
+    fingerprint: tuple[int, int, int] | None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _parse(path: Path) -> _ParsedFile:
+    """Read a collection file line by line, keeping every readable entry. Raises
+    :class:`CollectionFileError` for files it must not touch: unreadable, from a newer digitgui,
+    or not a collection at all."""
+    name = str(path)
+    if path.is_dir():
+        raise CollectionFileError(f"{name}: is a folder, not a digit collection file")
+    try:
+        fingerprint = _fingerprint(path)
+        raw = path.read_bytes()
+    except OSError as e:
+        raise CollectionFileError(f"{name}: cannot be read ({e.strerror or e})") from None
+    entries: list[DigitEntry] = []
+    problems: list[str] = []
+    first_line_of: dict[str, int] = {}
+    saw_header = False
+    saw_content = False
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a BOM added by some Windows editors
+        if not line.strip():
+            continue
+        saw_content = True
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"line {number}: not UTF-8 text")
+            continue
+        try:
+            obj = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as e:
+            problems.append(f"line {number}: not valid JSON ({e.msg})")
+            continue
+        except (ValueError, RecursionError) as e:
+            problems.append(f"line {number}: not valid JSON ({e})")
+            continue
+        if isinstance(obj, dict) and "format" in obj and "digit" not in obj:
+            if obj["format"] != FORMAT_NAME:
+                raise CollectionFileError(
+                    f"{name}: a {obj['format']!r} file, not a digitgui digit collection"
+                )
+            version = obj.get("version")
+            if not isinstance(version, int) or isinstance(version, bool):
+                problems.append(f"line {number}: the header has no version number")
+            elif version > FORMAT_VERSION:
+                raise CollectionFileError(
+                    f"{name}: written by a newer digitgui (collection format {version}; this "
+                    f"version reads format {FORMAT_VERSION}). Update digitgui to open it; the "
+                    "file was not changed."
+                )
+            saw_header = True  # a header in the middle: files joined with `cat`, which is fine
+            continue
+        try:
+            entry = _entry_from_json(obj)
+        except (ValueError, TypeError, OverflowError) as e:
+            problems.append(f"line {number}: {e}")
+            continue
+        if entry.id in first_line_of:
+            problems.append(
+                f"line {number}: repeats the id of line {first_line_of[entry.id]}; kept the first"
+            )
+            continue
+        first_line_of[entry.id] = number
+        entries.append(entry)
+    if saw_content and not saw_header and not entries:
+        first = f" ({problems[0]})" if problems else ""
+        raise CollectionFileError(
+            f"{name}: not a digitgui digit collection: no line could be read as a digit{first}. "
+            "The file was not changed."
+        )
+    return _ParsedFile(entries, problems, raw, fingerprint)
+
+
+def _file_bytes(entry_lines: Iterable[str]) -> bytes:
+    header = json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION})
+    return ("\n".join([header, *entry_lines]) + "\n").encode("utf-8")
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+def _fingerprint(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX): without it a power cut can undo the rename."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a folder; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temp_files(path: Path) -> None:
+    """Delete temporary files that interrupted saves of ``path`` left behind."""
+    now = time.time()
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for tmp in candidates:
+        try:
+            if tmp.name.endswith(".tmp") and now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that at every instant the file is either complete old or
+    complete new: temporary file in the same folder, fsync, rename, fsync the folder."""
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        # mkstemp creates the file private (0600); keep the permissions of the file it replaces,
+        # or those a plain open() would give.
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(folder)
+
+
+def _keep_aside(path: Path, raw: bytes) -> Path:
+    """Copy a damaged file's bytes to a new ``<name>.damaged-<time>`` file next to it (never over
+    an existing file) before anything rewrites it. Returns the copy's path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        suffix = f".damaged-{stamp}" + (f"-{n}" if n else "")
+        target = path.with_name(path.name + suffix)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        _fsync_folder(target.parent)
+        return target
+    raise OSError(f"{path}: could not find a free name to keep the damaged file")
+
+
+# --- the collection -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :meth:`DigitCollection.import_from` did: digits ``added``; ``duplicates`` skipped
+    (same id and content, or the same drawing under another id); ``conflicts`` skipped (an id you
+    already have with different content: yours is kept); ``problems`` reading the file."""
+
+    added: int
+    duplicates: int
+    conflicts: int
+    problems: tuple[str, ...] = ()
+
+
+class DigitCollection:
+    """A user's labelled digits, stored in one JSON-lines file at ``path``.
+
+    ``DigitCollection(path)`` loads the file if it exists (else starts empty; the file is created
+    by the first :meth:`save`). Changes stay in memory until :meth:`save`. Unreadable lines are
+    listed in :attr:`problems` (and :attr:`problem_message` says it in words); unless
+    ``read_only``, the damaged file is first copied to :attr:`moved_aside` and then rewritten
+    with the readable entries. A file that must not be touched raises
+    :class:`CollectionFileError`.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._entries: list[DigitEntry] = []
+        self._undo: list[list[tuple[int, DigitEntry]]] = []
+        # Every id this object has seen (including removed ones): a save merges in only digits
+        # added by someone else since, and never resurrects what was deleted here.
+        self._known_ids: set[str] = set()
+        self._disk_fingerprint: tuple[int, int, int] | None = None
+        self._lines: dict[str, tuple[DigitEntry, str]] = {}
+        self._dirty = False
+        self.problems: list[str] = []
+        self.moved_aside: Path | None = None
+        #: Digits another program added to the file since it was read, merged by the last save.
+        self.merged_on_save = 0
+        #: Why the readable entries of a damaged file could not be written back yet (or None).
+        self.rewrite_error: str | None = None
+        if self.path.exists():
+            self._load()
+
+    # reading -------------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        parsed = _parse(self.path)
+        self._entries = parsed.entries
+        self._known_ids = {e.id for e in parsed.entries}
+        self._disk_fingerprint = parsed.fingerprint
+        self.problems = parsed.problems
+        if parsed.problems and not self.read_only:
+            # Copy first, then rewrite: at no moment is the damaged original the only copy
+            # missing, and a failure to rewrite leaves it where it was.
+            self.moved_aside = _keep_aside(self.path, parsed.raw)
+            self._dirty = True
+            try:
+                self._write()
+            except OSError as e:
+                self.rewrite_error = f"{e.strerror or e}"
+
+    @property
+    def problem_message(self) -> str | None:
+        """What went wrong reading the file, in a few sentences (None if nothing did)."""
+        if not self.problems:
+            return None
+        shown = "; ".join(self.problems[:3])
+        more = f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else ""
+        text = (
+            f"{self.path}: {len(self.problems)} line(s) could not be read and were skipped "
+            f"({shown}{more}). The {len(self._entries)} readable digit(s) were kept."
+        )
+        if self.moved_aside is not None:
+            text += f" The original file was kept as {self.moved_aside}."
+        if self.rewrite_error is not None:
+            text += f" The file could not be rewritten yet ({self.rewrite_error})."
+        elif self.read_only:
+            text += " The file was not changed."
+        return text
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[DigitEntry]:
+        return iter(list(self._entries))
+
+    def __getitem__(self, index: int) -> DigitEntry:
+        return self._entries[index]
+
+    def index_of(self, entry_id: str) -> int:
+        """Position of the digit with this id; ``KeyError`` if there is none."""
+        for i, e in enumerate(self._entries):
+            if e.id == entry_id:
+                return i
+        raise KeyError(entry_id)
+
+    @property
+    def dirty(self) -> bool:
+        """True when there are changes that :meth:`save` has not written yet."""
+        return self._dirty
+
+    # changing ------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        digit8x8: np.ndarray,
+        label: int,
+        strokes: Sequence[Stroke] | None = None,
+        *,
+        canvas_size: int | tuple[int, int] = CANVAS_SIZE,
+    ) -> DigitEntry:
+        """Append a digit ``(8, 8)`` (or ``(64,)``) of values 0..16 with its label 0..9 and the
+        strokes it was drawn with (canvas pixels on a ``canvas_size`` canvas). Returns the entry."""
+        stroke_list = tuple(strokes or ())
+        if not all(isinstance(s, Stroke) for s in stroke_list):
+            raise TypeError("strokes must be digitgui.core.strokes.Stroke objects")
+        # A hundredth of a canvas pixel is far below what the 32x32 reduction can see; rounding
+        # here (before anything is stored) keeps files about half as large, and what is in
+        # memory is exactly what the file holds.
+        stroke_list = tuple(
+            Stroke(np.round(s.points, STROKE_DECIMALS), s.width) for s in stroke_list
+        )
+        entry = DigitEntry(
+            id=uuid.uuid4().hex,
+            label=_check_label(label),
+            digit=_check_digit(digit8x8),
+            created=datetime.now(UTC),
+            strokes=stroke_list,
+            canvas_size=_check_canvas(canvas_size),
+        )
+        self._append(entry)
+        return entry
+
+    def _append(self, entry: DigitEntry) -> None:
+        self._entries.append(entry)
+        self._known_ids.add(entry.id)
+        self._dirty = True
+
+    def remove(self, index: int) -> DigitEntry:
+        """Remove the digit at ``index`` (negative counts from the end); :meth:`undo_remove`
+        brings it back. Returns the removed entry."""
+        return self.remove_many([index])[0]
+
+    def remove_many(self, indices: Iterable[int]) -> list[DigitEntry]:
+        """Remove several digits at once (one step for :meth:`undo_remove`); returns them in
+        their order in the collection."""
+        n = len(self._entries)
+        positions = set()
+        for i in indices:
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"an index must be a whole number, got {i!r}")
+            if not -n <= i < n:
+                raise IndexError(f"no digit at index {i} (the collection holds {n})")
+            positions.add(int(i) % n)
+        if not positions:
+            return []
+        group = [(i, self._entries[i]) for i in sorted(positions)]
+        for i, _ in reversed(group):
+            del self._entries[i]
+        self._undo.append(group)
+        self._dirty = True
+        return [e for _, e in group]
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def undo_remove(self) -> list[DigitEntry]:
+        """Put back the digits of the last :meth:`remove`/:meth:`remove_many` at their old
+        positions; returns them (empty if there is nothing to undo)."""
+        if not self._undo:
+            return []
+        group = self._undo.pop()
+        present = {e.id for e in self._entries}
+        restored = []
+        for i, e in group:  # ascending positions: each insert lands where it was
+            if e.id in present:  # came back meanwhile (e.g. imported again)
+                continue
+            self._entries.insert(min(i, len(self._entries)), e)
+            restored.append(e)
+        self._dirty = self._dirty or bool(restored)
+        return restored
+
+    def relabel(self, index: int, label: int) -> DigitEntry:
+        """Give the digit at ``index`` a new label 0..9; returns the updated entry."""
+        label = _check_label(label)
+        entry = self._entries[index]
+        if entry.label != label:
+            entry = dataclasses.replace(entry, label=label)
+            self._entries[index] = entry
+            self._dirty = True
+        return entry
+
+    def rereduce(self) -> int:
+        """Recompute every digit that has strokes with the current reduction
+        (``raster_to_digit(render_strokes(strokes))``); returns how many changed."""
+        changed = 0
+        for i, e in enumerate(self._entries):
+            fresh = e.rereduced()
+            if fresh is not None and not np.array_equal(fresh, e.digit):
+                self._entries[i] = dataclasses.replace(e, digit=_check_digit(fresh))
+                changed += 1
+        self._dirty = self._dirty or changed > 0
+        return changed
+
+    # numbers for training and evaluation ---------------------------------------------------------
+
+    def held_out_mask(self) -> np.ndarray:
+        """Boolean ``(n,)``: True for digits in the held-out part."""
+        return np.array([e.held_out for e in self._entries], dtype=bool)
+
+    def arrays(self, part: str = "all") -> tuple[np.ndarray, np.ndarray]:
+        """Digits as rows ``X (n, 64)`` (raw 0..16) and labels ``y (n,)``, for ``part`` "all",
+        "train" (never held out) or "held_out"."""
+        if part not in ("all", "train", "held_out"):
+            raise ValueError(f"part must be 'all', 'train' or 'held_out', got {part!r}")
+        chosen = [e for e in self._entries if part == "all" or (e.held_out == (part == "held_out"))]
+        X = np.array([e.digit.reshape(64) for e in chosen], dtype=np.float64).reshape(-1, 64)
+        y = np.array([e.label for e in chosen], dtype=np.int64)
+        return X, y
+
+    def training_data(self, oversample: int = DEFAULT_OVERSAMPLE) -> tuple[np.ndarray, np.ndarray]:
+        """The training part, each digit repeated ``oversample`` times: ``X (n * oversample, 64)``
+        raw 0..16 and ``y (n * oversample,)``, ready for ``train(config, extra_train=...)``.
+        The held-out digits are never included."""
+        if isinstance(oversample, bool) or not isinstance(oversample, (int, np.integer)):
+            raise TypeError("oversample must be a whole number")
+        if oversample < 1:
+            raise ValueError("oversample must be at least 1")
+        X, y = self.arrays("train")
+        return np.repeat(X, oversample, axis=0), np.repeat(y, oversample)
+
+    def held_out_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out part: ``X (m, 64)`` raw 0..16 and ``y (m,)``, for honest evaluation."""
+        return self.arrays("held_out")
+
+    def counts(self, part: str = "all") -> np.ndarray:
+        """How many digits of each label ``(10,)`` (ints), for ``part`` as in :meth:`arrays`."""
+        _, y = self.arrays(part)
+        return np.bincount(y, minlength=10)
+
+    # sharing -------------------------------------------------------------------------------------
+
+    def export(self, path: str | os.PathLike, indices: Iterable[int] | None = None) -> Path:
+        """Write all digits (or those at ``indices``) to a new collection file at ``path``
+        (atomically) for sharing; returns the path."""
+        path = Path(path)
+        if path.resolve() == self.path.resolve():
+            raise ValueError("export to another file than the collection itself")
+        chosen = self._entries if indices is None else [self._entries[i] for i in indices]
+        _atomic_write(path, _file_bytes(self._line(e) for e in chosen))
+        return path
+
+    def import_from(self, path: str | os.PathLike) -> ImportResult:
+        """Merge the digits of another collection file (which is only read) without duplicates.
+        Imported digits keep their ids, so importing the same file twice adds nothing and each
+        digit stays on its side of the held-out split."""
+        parsed = _parse(Path(path))
+        by_id = {e.id: e for e in self._entries}
+        contents = {e.content_key() for e in self._entries}
+        added = duplicates = conflicts = 0
+        for e in parsed.entries:
+            mine = by_id.get(e.id)
+            key = e.content_key()
+            if mine is not None:
+                if mine.content_key() == key:
+                    duplicates += 1
+                else:
+                    conflicts += 1
+                continue
+            if key in contents:
+                duplicates += 1
+                continue
+            self._append(e)
+            by_id[e.id] = e
+            contents.add(key)
+            added += 1
+        return ImportResult(added, duplicates, conflicts, tuple(parsed.problems))
+
+    # writing -------------------------------------------------------------------------------------
+
+    def save(self) -> Path:
+        """Write the collection to :attr:`path` atomically; returns the path.
+
+        If another program changed the file since it was read (a second window, say), the digits
+        it added are merged in first (counted in :attr:`merged_on_save`) rather than overwritten.
+        """
+        if self.read_only:
+            raise PermissionError(f"{self.path}: the collection was opened read-only")
+        self.merged_on_save = 0
+        if _fingerprint(self.path) not in (None, self._disk_fingerprint):
+            parsed = _parse(self.path)  # raises, and writes nothing, for a file we must not touch
+            if parsed.problems:
+                self.moved_aside = _keep_aside(self.path, parsed.raw)
+            for e in parsed.entries:
+                if e.id not in self._known_ids:
+                    self._append(e)
+                    self.merged_on_save += 1
+        self._write()
+        self.rewrite_error = None
+        return self.path
+
+    def _line(self, entry: DigitEntry) -> str:
+        # Entries are immutable, so a line once serialised stays valid: a save after adding one
+        # digit to a large collection encodes one line, not all of them.
+        cached = self._lines.get(entry.id)
+        if cached is None or cached[0] is not entry:
+            cached = (entry, _entry_line(entry))
+            self._lines[entry.id] = cached
+        return cached[1]
+
+    def _write(self) -> None:
+        _atomic_write(self.path, _file_bytes(self._line(e) for e in self._entries))
+        self._lines = {e.id: self._lines[e.id] for e in self._entries}
+        self._disk_fingerprint = _fingerprint(self.path)
+        self._dirty = False
+        _remove_stale_temp_files(self.path)

@@ -1,0 +1,635 @@
+""" "My digits": the user's own labelled digits, a gallery to look after them, and the control that
+adds the drawing on the canvas with a label.
+
+The maths and the file live in :mod:`digitgui.core.my_digits`; this module shows a
+:class:`~digitgui.core.my_digits.DigitCollection` and saves it after every change. Wiring into the
+main window (a sketch)::
+
+    view = MyDigitsView.open(path)              # never raises for a bad file: it says so inside
+    view.set_canvas(window.canvas)              # buttons and keys 0-9 on the canvas add drawings
+    view.set_model(classifier)                  # marks digits the network misreads
+    window.insightTabs.addTab(view, "My digits")
+    extra = view.extra_training_data()          # (X, y) for train(..., extra_train=extra) or None
+
+The canvas only needs ``digit8x8()`` (8x8 array or None) and ``strokes()`` (list of
+:class:`~digitgui.core.strokes.Stroke`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.evaluation import evaluate
+from ..core.my_digits import (
+    DEFAULT_OVERSAMPLE,
+    CollectionFileError,
+    DigitCollection,
+    DigitEntry,
+    ImportResult,
+)
+from ..core.strokes import CANVAS_SIZE, Stroke
+from .palette import ink_color_table, warning_color
+
+__all__ = ["DigitGalleryModel", "MyDigitsView"]
+
+THUMBNAIL_SIDE = 48
+_FRAME = 4  # room around a thumbnail for the held-out frame
+_ICON_SIDE = THUMBNAIL_SIDE + 2 * _FRAME
+_DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
+_FILE_FILTER = "Digit collections (*.jsonl);;All files (*)"
+# Held-out digits get a frame in this colour (a blue that reads on light and dark backgrounds).
+_HELD_OUT_COLOR = QColor("#3d7fd9")
+
+
+def _digit_key(event: Any) -> int | None:
+    """The digit 0-9 of a key press without Ctrl/Alt/Meta (the keypad is fine), else None."""
+    modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    modifiers &= ~Qt.KeyboardModifier.ShiftModifier  # some layouts need Shift for digits
+    if modifiers != Qt.KeyboardModifier.NoModifier:
+        return None
+    return _DIGIT_KEYS.get(Qt.Key(event.key()))
+
+
+class DigitGalleryModel(QAbstractListModel):
+    """The collection's digits as list items: a thumbnail, the label (and the network's reading
+    when it differs), a tooltip saying whether the digit is held out for testing."""
+
+    EntryIdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, collection: DigitCollection | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._collection = collection
+        self._thumbnails: dict[str, tuple[DigitEntry, QPixmap]] = {}
+        #: id -> (predicted class, its probability), from the last model shown
+        self._readings: dict[str, tuple[int, float]] = {}
+        self._ink_table: list[int] = []
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._collection is None:
+            return 0
+        return len(self._collection)
+
+    def entry(self, row: int) -> DigitEntry:
+        assert self._collection is not None
+        return self._collection[row]
+
+    def reading(self, entry_id: str) -> tuple[int, float] | None:
+        return self._readings.get(entry_id)
+
+    def set_readings(self, readings: dict[str, tuple[int, float]]) -> None:
+        self._readings = readings
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1))
+
+    def reset(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+            return None
+        e = self.entry(index.row())
+        reading = self._readings.get(e.id)
+        misread = reading is not None and reading[0] != e.label
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{e.label} → {reading[0]}" if misread else str(e.label)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbnail(e)
+        if role == Qt.ItemDataRole.ForegroundRole and misread:
+            return warning_color(QPalette())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(e, reading)
+        if role == self.EntryIdRole:
+            return e.id
+        return None
+
+    def _tooltip(self, e: DigitEntry, reading: tuple[int, float] | None) -> str:
+        lines = [f"Labelled {e.label}."]
+        if e.created is not None:
+            lines.append(f"Added {e.created.astimezone().strftime('%Y-%m-%d %H:%M')}.")
+        if e.held_out:
+            lines.append("Held out for testing (blue frame): never trained on.")
+        else:
+            lines.append("Used for training when 'Use my digits in training' is on.")
+        if reading is not None:
+            lines.append(f"The network reads it as {reading[0]} ({100 * reading[1]:.0f}%).")
+        return "\n".join(lines)
+
+    def _thumbnail(self, e: DigitEntry) -> QPixmap:
+        cached = self._thumbnails.get(e.id)
+        if cached is not None and cached[0] is e:
+            return cached[1]
+        if not self._ink_table:
+            self._ink_table = ink_color_table(QPalette())
+        # 0..16 pixel counts as 0..255 indices of the paper-to-ink colour table (display only).
+        levels = np.ascontiguousarray(np.rint(e.digit * (255 / 16)), dtype=np.uint8)
+        image = QImage(levels.data, 8, 8, 8, QImage.Format.Format_Indexed8)
+        image.setColorTable(self._ink_table)
+        image = image.scaled(
+            THUMBNAIL_SIDE, THUMBNAIL_SIDE, mode=Qt.TransformationMode.FastTransformation
+        )
+        # The frame goes around the digit, never over it: edge cells carry ink too.
+        pixmap = QPixmap(_ICON_SIDE, _ICON_SIDE)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.drawImage(_FRAME, _FRAME, image)
+        if e.held_out:
+            painter.setPen(QPen(_HELD_OUT_COLOR, 3))
+            painter.drawRect(1, 1, _ICON_SIDE - 3, _ICON_SIDE - 3)
+        else:
+            painter.setPen(QPen(QPalette().color(QPalette.ColorRole.Mid), 1))
+            painter.drawRect(_FRAME - 1, _FRAME - 1, THUMBNAIL_SIDE + 1, THUMBNAIL_SIDE + 1)
+        painter.end()
+        self._thumbnails[e.id] = (e, pixmap)
+        return pixmap
+
+
+class MyDigitsView(QWidget):
+    """Gallery of the user's digits with counts per digit, relabel, delete and undo, import and
+    export, "add the drawing as 0-9", and the choice to train on them. Saves after every change.
+
+    ``digitAdded(entry)`` after a drawing was added (the window may clear the canvas);
+    ``collectionChanged()`` after any change to the digits.
+    """
+
+    digitAdded = Signal(object)
+    collectionChanged = Signal()
+
+    def __init__(
+        self,
+        collection: DigitCollection | None,
+        parent: QWidget | None = None,
+        *,
+        unavailable_reason: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("myDigitsView")
+        self._collection = collection
+        self._canvas: QObject | None = None
+        self._classifier = None
+
+        self._add_buttons: list[QPushButton] = []
+        add_row = QHBoxLayout()
+        add_row.addWidget(QLabel("Add the drawing as:"))
+        for d in range(10):
+            b = QPushButton(str(d))
+            b.setObjectName(f"addButton{d}")
+            b.setToolTip(
+                f"Add the drawing on the canvas to my digits, labelled {d} "
+                f"(or press {d} while drawing)"
+            )
+            # Clicking must leave the keyboard focus on the canvas, where keys 0-9 add too.
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setFixedWidth(32)
+            b.setProperty("digit", d)
+            b.clicked.connect(self._on_add_button_clicked)
+            add_row.addWidget(b)
+            self._add_buttons.append(b)
+        add_row.addStretch(1)
+
+        self._count_labels: list[QLabel] = []
+        counts_row = QHBoxLayout()
+        counts_row.setSpacing(12)
+        counts_row.addWidget(QLabel("Digits per label:"))
+        for d in range(10):
+            lab = QLabel()
+            lab.setObjectName(f"countLabel{d}")
+            lab.setTextFormat(Qt.TextFormat.RichText)
+            counts_row.addWidget(lab)
+            self._count_labels.append(lab)
+        counts_row.addStretch(1)
+
+        self._summary = QLabel()
+        self._summary.setObjectName("myDigitsSummary")
+        self._summary.setWordWrap(True)
+
+        self._model = DigitGalleryModel(collection, self)
+        self._gallery = QListView()
+        self._gallery.setObjectName("myDigitsGallery")
+        self._gallery.setModel(self._model)
+        self._gallery.setViewMode(QListView.ViewMode.IconMode)
+        self._gallery.setIconSize(QSize(_ICON_SIDE, _ICON_SIDE))
+        self._gallery.setGridSize(QSize(_ICON_SIDE + 16, _ICON_SIDE + 22))
+        self._gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self._gallery.setMovement(QListView.Movement.Static)
+        self._gallery.setUniformItemSizes(True)
+        self._gallery.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._gallery.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._gallery.setToolTip("")
+        self._gallery.installEventFilter(self)
+        self._gallery.selectionModel().selectionChanged.connect(self._on_gallery_selection_changed)
+
+        self._relabel_button = QToolButton()
+        self._relabel_button.setObjectName("relabelButton")
+        self._relabel_button.setText("Relabel as")
+        self._relabel_button.setToolTip("Give the selected digits another label (or press 0-9)")
+        self._relabel_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self._relabel_button)
+        for d in range(10):
+            action = menu.addAction(str(d))
+            action.setData(d)
+        menu.triggered.connect(self._on_relabel_menu_triggered)
+        self._relabel_button.setMenu(menu)
+        self._delete_button = QPushButton("Delete")
+        self._delete_button.setObjectName("deleteButton")
+        self._delete_button.setToolTip(
+            "Delete the selected digits (Delete key); undo brings them back"
+        )
+        self._delete_button.clicked.connect(self.delete_selected)
+        self._undo_button = QPushButton("Undo delete")
+        self._undo_button.setObjectName("undoDeleteButton")
+        self._undo_button.setToolTip("Bring back the digits deleted last (Ctrl+Z)")
+        self._undo_button.clicked.connect(self.undo_delete)
+        self._import_button = QPushButton("Import…")
+        self._import_button.setObjectName("importButton")
+        self._import_button.setToolTip(
+            "Add the digits of a collection file shared by someone else (duplicates are skipped)"
+        )
+        self._import_button.clicked.connect(self._on_import_clicked)
+        self._export_button = QPushButton("Export…")
+        self._export_button.setObjectName("exportButton")
+        self._export_button.setToolTip(
+            "Save the selected digits (or all) to a file to share, e.g. with your class"
+        )
+        self._export_button.clicked.connect(self._on_export_clicked)
+        edit_row = QHBoxLayout()
+        for w in (self._relabel_button, self._delete_button, self._undo_button):
+            edit_row.addWidget(w)
+        edit_row.addStretch(1)
+        edit_row.addWidget(self._import_button)
+        edit_row.addWidget(self._export_button)
+
+        self._use_check = QCheckBox("Use my digits in training")
+        self._use_check.setObjectName("useMyDigitsCheck")
+        self._use_check.setToolTip(
+            "Train on your digits too (all but the held-out ones, which stay for honest testing)"
+        )
+        self._oversample_spin = QSpinBox()
+        self._oversample_spin.setObjectName("oversampleSpin")
+        self._oversample_spin.setRange(1, 100)
+        self._oversample_spin.setValue(DEFAULT_OVERSAMPLE)
+        self._oversample_spin.setSuffix("×")
+        self._oversample_spin.setToolTip(
+            "How many copies of each of your digits join the 1,257 training digits"
+        )
+        train_row = QHBoxLayout()
+        train_row.addWidget(self._use_check)
+        train_row.addWidget(QLabel("copies of each:"))
+        train_row.addWidget(self._oversample_spin)
+        train_row.addStretch(1)
+
+        self._status = QLabel()
+        self._status.setObjectName("myDigitsStatus")
+        self._status.setWordWrap(True)
+        self._status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(add_row)
+        layout.addLayout(counts_row)
+        layout.addWidget(self._summary)
+        layout.addWidget(self._gallery, 1)
+        layout.addLayout(edit_row)
+        layout.addLayout(train_row)
+        layout.addWidget(self._status)
+
+        undo = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
+        undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        undo.activated.connect(self.undo_delete)
+
+        if collection is None:
+            for w in self.findChildren(QWidget):
+                w.setEnabled(False)
+            self._show_status(unavailable_reason or "No digit collection is open.", error=True)
+        elif collection.problem_message:
+            self._show_status(collection.problem_message, error=True)
+        self._refresh()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, parent: QWidget | None = None) -> MyDigitsView:
+        """A view of the collection at ``path``. A file that cannot be used (from a newer
+        digitgui, not a collection, unreadable) is left untouched and the view says why."""
+        try:
+            collection = DigitCollection(path)
+        except (CollectionFileError, OSError) as e:
+            reason = f"Your digits could not be opened: {e}"
+            return cls(None, parent, unavailable_reason=reason)
+        return cls(collection, parent)
+
+    # public API ----------------------------------------------------------------------------------
+
+    @property
+    def collection(self) -> DigitCollection | None:
+        return self._collection
+
+    def status_text(self) -> str:
+        return self._status.text()
+
+    def set_canvas(self, canvas: QObject | None) -> None:
+        """Add drawings from ``canvas`` (``digit8x8()``, ``strokes()``); keys 0-9 pressed while it
+        has the focus add the drawing with that label."""
+        if self._canvas is not None:
+            self._canvas.removeEventFilter(self)
+        self._canvas = canvas
+        if canvas is not None:
+            canvas.installEventFilter(self)
+            # Keys reach only a widget that can take the focus; a canvas that never asked for it
+            # gets it on click and Tab.
+            if isinstance(canvas, QWidget) and canvas.focusPolicy() == Qt.FocusPolicy.NoFocus:
+                canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def set_model(self, classifier) -> None:
+        """Show how ``classifier`` (a DigitClassifier, or None) reads each digit and its accuracy
+        on the held-out ones."""
+        self._classifier = classifier
+        self._refresh()
+
+    def extra_training_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(X (n, 64), y (n,))`` to pass as ``extra_train`` when "Use my digits in training" is
+        on and there are training digits, else None. Never includes held-out digits."""
+        if self._collection is None or not self._use_check.isChecked():
+            return None
+        X, y = self._collection.training_data(self._oversample_spin.value())
+        return (X, y) if len(y) else None
+
+    def add_from_canvas(self, label: int) -> DigitEntry | None:
+        """Add the canvas's drawing with ``label``; says why not (and returns None) when there is
+        no canvas or nothing is drawn."""
+        if self._canvas is None:
+            self._show_status("There is no canvas to take a drawing from.", error=True)
+            return None
+        digit = self._canvas.digit8x8()
+        if digit is None:
+            self._show_status(
+                f"Draw a digit first, then press {label} or click its button to add it."
+            )
+            return None
+        strokes = list(self._canvas.strokes()) if hasattr(self._canvas, "strokes") else None
+        canvas_size = getattr(self._canvas, "canvas_size", CANVAS_SIZE)
+        return self.add_digit(digit, label, strokes, canvas_size=canvas_size)
+
+    def add_digit(
+        self,
+        digit8x8: np.ndarray,
+        label: int,
+        strokes: list[Stroke] | None = None,
+        *,
+        canvas_size: int | tuple[int, int] = CANVAS_SIZE,
+    ) -> DigitEntry | None:
+        """Add a digit ``(8, 8)`` 0..16 with its label and the strokes it was drawn with on a
+        ``canvas_size`` canvas; save, and show it."""
+        if self._collection is None:
+            return None
+        row = len(self._collection)
+        self._model.beginInsertRows(QModelIndex(), row, row)
+        try:
+            entry = self._collection.add(digit8x8, label, strokes, canvas_size=canvas_size)
+        except Exception:
+            # Nothing was added after all: close the announced insert and resynchronise views.
+            self._model.endInsertRows()
+            self._model.reset()
+            raise
+        self._model.endInsertRows()
+        same = int(self._collection.counts()[label])
+        where = "held out for testing" if entry.held_out else "for training"
+        if self._commit(f"Added a {label} ({where}); you have {same} labelled {label}."):
+            self._gallery.scrollToBottom()
+        self.digitAdded.emit(entry)
+        return entry
+
+    def selected_rows(self) -> list[int]:
+        return sorted(i.row() for i in self._gallery.selectionModel().selectedIndexes())
+
+    def select_rows(self, rows: list[int]) -> None:
+        selection = QItemSelection()
+        for r in rows:
+            index = self._model.index(r)
+            selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        self._gallery.selectionModel().select(selection, flags)
+        if rows:
+            self._gallery.selectionModel().setCurrentIndex(
+                self._model.index(rows[0]), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
+
+    def relabel_selected(self, label: int) -> int:
+        """Give every selected digit ``label``; returns how many changed."""
+        rows = self.selected_rows()
+        if self._collection is None or not rows:
+            return 0
+        changed = 0
+        for r in rows:
+            if self._collection[r].label != label:
+                self._collection.relabel(r, label)
+                changed += 1
+                self._model.dataChanged.emit(self._model.index(r), self._model.index(r))
+        if changed:
+            self._commit(f"Relabelled {changed} digit(s) as {label}.")
+        return changed
+
+    def delete_selected(self) -> int:
+        """Delete the selected digits (undo brings them back); returns how many."""
+        rows = self.selected_rows()
+        if self._collection is None or not rows:
+            return 0
+        self._collection.remove_many(rows)
+        self._model.reset()
+        self._commit(f"Deleted {len(rows)} digit(s). Undo delete (Ctrl+Z) brings them back.")
+        if len(self._collection):
+            self.select_rows([min(rows[0], len(self._collection) - 1)])
+        return len(rows)
+
+    def undo_delete(self) -> int:
+        """Bring back the digits deleted last; returns how many."""
+        if self._collection is None or not self._collection.can_undo:
+            return 0
+        restored = self._collection.undo_remove()
+        self._model.reset()
+        self._commit(f"Brought back {len(restored)} digit(s).")
+        self.select_rows([self._collection.index_of(e.id) for e in restored])
+        return len(restored)
+
+    def import_file(self, path: str | os.PathLike) -> ImportResult | None:
+        """Merge another collection file into mine (duplicates skipped); None if it failed."""
+        if self._collection is None:
+            return None
+        try:
+            result = self._collection.import_from(path)
+        except (CollectionFileError, OSError) as e:
+            self._show_status(f"Nothing imported: {e}", error=True)
+            return None
+        self._model.reset()
+        parts = [f"Imported {result.added} digit(s) from {Path(path).name}"]
+        if result.duplicates:
+            parts.append(f"{result.duplicates} you already had were skipped")
+        if result.conflicts:
+            parts.append(f"{result.conflicts} that you changed were kept as yours")
+        if result.problems:
+            parts.append(f"{len(result.problems)} unreadable line(s) were skipped")
+        self._commit("; ".join(parts) + ".")
+        return result
+
+    def export_file(self, path: str | os.PathLike, selected_only: bool = False) -> Path | None:
+        """Write my digits (or only the selected ones) to a collection file for sharing."""
+        if self._collection is None:
+            return None
+        rows = self.selected_rows() if selected_only else None
+        try:
+            written = self._collection.export(path, rows)
+        except (OSError, ValueError) as e:
+            self._show_status(f"Could not export: {e}", error=True)
+            return None
+        n = len(self._collection) if rows is None else len(rows)
+        self._show_status(f"Exported {n} digit(s) to {written}.")
+        return written
+
+    # internals -----------------------------------------------------------------------------------
+
+    def _commit(self, message: str) -> bool:
+        """Save after a change and refresh what depends on the digits; False if saving failed
+        (the digits are kept in memory and the next change tries again)."""
+        assert self._collection is not None
+        ok = True
+        try:
+            self._collection.save()
+        except (OSError, CollectionFileError) as e:
+            ok = False
+            self._show_status(
+                f"{message} But your digits could not be saved to {self._collection.path} ({e}). "
+                "They are kept while the app runs and the next change tries again.",
+                error=True,
+            )
+        else:
+            if self._collection.merged_on_save:
+                self._model.reset()
+                message += (
+                    f" {self._collection.merged_on_save} digit(s) added meanwhile by another "
+                    "window were merged in."
+                )
+            self._show_status(message)
+        self._refresh()
+        self.collectionChanged.emit()
+        return ok
+
+    def _refresh(self) -> None:
+        c = self._collection
+        counts = c.counts() if c is not None else np.zeros(10, dtype=np.int64)
+        held = c.counts("held_out") if c is not None else np.zeros(10, dtype=np.int64)
+        for d, lab in enumerate(self._count_labels):
+            n = int(counts[d])
+            lab.setText(f"<b>{d}</b>:&nbsp;{n}" if n else f"<span style='color:gray'>{d}: 0</span>")
+            lab.setToolTip(
+                f"{n} digit(s) labelled {d}: {n - int(held[d])} for training, "
+                f"{int(held[d])} held out for testing"
+            )
+        readings: dict[str, tuple[int, float]] = {}
+        text = "No digits yet: draw one and add it with its label."
+        if c is not None and len(c):
+            n_held = int(held.sum())
+            text = (
+                f"{len(c)} digit(s): {len(c) - n_held} for training, {n_held} held out for "
+                "testing (blue frame; never trained on, so the accuracy on them is honest)."
+            )
+            if self._classifier is not None:
+                X, _ = c.arrays()
+                probs = self._classifier.predict_proba(X)
+                guesses = np.argmax(probs, axis=1)
+                readings = {
+                    e.id: (int(g), float(p[g])) for e, g, p in zip(c, guesses, probs, strict=True)
+                }
+                report = evaluate(self._classifier, *c.held_out_data())
+                if report.n:
+                    correct = int(np.sum(report.y_pred == report.y_true))
+                    text += (
+                        f" The network reads {correct} of {report.n} held-out digits "
+                        f"({100 * report.accuracy:.0f}%)."
+                    )
+                misread = sum(g != e.label for e, g in zip(c, guesses, strict=True))
+                if misread:
+                    text += f" Misread: {misread} (shown as label → reading)."
+        self._summary.setText(text)
+        self._model.set_readings(readings)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        if self._collection is None:
+            return
+        has_selection = bool(self._gallery.selectionModel().hasSelection())
+        self._relabel_button.setEnabled(has_selection)
+        self._delete_button.setEnabled(has_selection)
+        self._undo_button.setEnabled(self._collection.can_undo)
+        self._export_button.setEnabled(len(self._collection) > 0)
+
+    def _show_status(self, text: str, error: bool = False) -> None:
+        color = warning_color(self.palette()).name() if error else ""
+        self._status.setStyleSheet(f"color: {color};" if color else "")
+        self._status.setText(text)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and self._collection is not None:
+            if watched is self._canvas:
+                digit = _digit_key(event)
+                if digit is not None:
+                    self.add_from_canvas(digit)
+                    return True
+            elif watched is self._gallery:
+                digit = _digit_key(event)
+                if digit is not None and self.selected_rows():
+                    self.relabel_selected(digit)
+                    return True
+                if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                    self.delete_selected()
+                    return True
+        return super().eventFilter(watched, event)
+
+    def _on_add_button_clicked(self) -> None:
+        self.add_from_canvas(int(self.sender().property("digit")))
+
+    def _on_gallery_selection_changed(self, *_: object) -> None:
+        self._update_buttons()
+
+    def _on_relabel_menu_triggered(self, action) -> None:
+        self.relabel_selected(int(action.data()))
+
+    def _on_import_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import digits", "", _FILE_FILTER)
+        if path:
+            self.import_file(path)
+
+    def _on_export_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export my digits", "my_digits.jsonl", _FILE_FILTER
+        )
+        if path:
+            self.export_file(path, selected_only=bool(self.selected_rows()))
