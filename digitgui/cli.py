@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -160,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digitgui: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `digitgui eval | head`: the reader left early. Point stdout at devnull so Python's own
+        # flush at exit does not print a second traceback (the recipe in Python's signal docs).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 # --- gui ------------------------------------------------------------------------------------------
