@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     p.add_argument("--version", action="version", version=f"digitgui {__version__}")
+    p.add_argument(
+        "--model",
+        dest="gui_model",
+        type=Path,
+        help="with no command: open the app with this model file",
+    )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     g = sub.add_parser("gui", help="open the app (the default command)")
@@ -153,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         command = args.command or "gui"
         if command == "gui":
-            return _gui(getattr(args, "model", None))
+            return _gui(getattr(args, "model", None) or args.gui_model)
         return {"train": _train, "predict": _predict, "eval": _eval}[command](args)
     except UsageError as e:
         print(f"digitgui: error: {e}", file=sys.stderr)

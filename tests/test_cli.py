@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,19 @@ def test_python_dash_m_and_version():
         [sys.executable, "-m", "digitgui", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("digitgui ")
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        ([], None),
+        (["--model", "a.npz"], "a.npz"),
+        (["gui", "--model", "b.npz"], "b.npz"),
+        (["--model", "c.npz", "gui"], "c.npz"),
+    ],
+)
+def test_the_app_is_the_default_command_and_takes_a_model(monkeypatch, argv, expected):
+    opened = []
+    monkeypatch.setattr("digitgui.cli._gui", lambda model: opened.append(model) or 0)
+    assert main(argv) == 0
+    assert opened == [None if expected is None else Path(expected)]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
+
+if TYPE_CHECKING:  # importing scikit-learn costs ~0.5 s; the app starts without it
+    from sklearn.preprocessing import StandardScaler
 
 __all__ = ["DigitsSplit", "load_digits_split", "one_hot"]
 
@@ -44,10 +47,9 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 def load_digits_split(seed: int = 42) -> DigitsSplit:
     """The notebook's split: 30% of ``load_digits`` held out with ``random_state=seed``, then that
     part halved into validation and test with the same ``random_state``. Same rows, same order."""
-    # Imported here: scikit-learn's dataset module costs ~0.3 s to import and the app can start
-    # without it.
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
 
     dataset = load_digits()
     X, y = dataset.data, dataset.target
