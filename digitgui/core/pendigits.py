@@ -10,12 +10,13 @@ files are for measuring only; digitgui never trains on them.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .preprocess import raster_to_digit
+from .preprocess import DEFAULT_REDUCTION, Reduction, raster_to_digit
 from .strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH, Stroke, render_strokes
 
 __all__ = [
@@ -46,14 +47,23 @@ def load_pendigits(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read a pendigits CSV: trajectories ``(n, 8, 2)`` as ``(x, y)`` with y up, labels ``(n,)``."""
     p = resolve_pendigits(path)
     try:
-        table = np.loadtxt(p, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
+        with warnings.catch_warnings():
+            # An empty file is reported below in words, not as NumPy's "no data" warning.
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(p, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
     except ValueError as e:
         raise ValueError(f"{p}: not a pendigits CSV file ({e})") from None
+    if table.size == 0:
+        raise ValueError(f"{p}: holds no samples")
     if table.shape[1] != 17:
         raise ValueError(f"{p}: expected 17 columns (8 points and a label), got {table.shape[1]}")
+    if not np.all(np.isfinite(table)):
+        raise ValueError(f"{p}: contains values that are not numbers")
     points = table[:, :16].reshape(-1, 8, 2)
-    labels = table[:, 16].astype(np.int64)
-    return points, labels
+    labels = table[:, 16]
+    if np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() > 9:
+        raise ValueError(f"{p}: labels must be digits 0..9")
+    return points, labels.astype(np.int64)
 
 
 def pendigits_strokes(
@@ -78,12 +88,15 @@ def pendigits_digits(
     canvas_size: int = CANVAS_SIZE,
     pen_width: float = DEFAULT_PEN_WIDTH,
     progress: Callable[[int], None] | None = None,
+    reduction: Reduction = DEFAULT_REDUCTION,
 ) -> np.ndarray:
-    """Every sample of ``points (n, 8, 2)`` drawn and reduced: ``(n, 8, 8)`` digits 0..16."""
+    """Every sample of ``points (n, 8, 2)`` drawn and reduced exactly as a drawing on the canvas
+    is (:func:`~digitgui.core.strokes.render_strokes`, then
+    :func:`~digitgui.core.preprocess.raster_to_digit`): ``(n, 8, 8)`` digits 0..16."""
     out = np.empty((len(points), 8, 8))
     for i, sample in enumerate(points):
         raster = render_strokes([pendigits_strokes(sample, canvas_size, pen_width)], canvas_size)
-        out[i] = raster_to_digit(raster)
+        out[i] = raster_to_digit(raster, reduction)
         if progress is not None:
             progress(1)
     return out

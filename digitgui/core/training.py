@@ -157,19 +157,23 @@ PRESETS: dict[str, TrainConfig] = {
         update_order="notebook",
         eval_every=100,
     ),
-    # What a user should get: He initialisation, Adam on mini-batches, textbook backprop.
+    # What a user should get: He initialisation, Adam on mini-batches, textbook backprop, and
+    # two distorted copies of every training digit passed through the drawing reduction, so that
+    # drawings are read well (docs/reduction.md has the measurements behind each number).
     "default": TrainConfig(
         name="default",
-        hidden=(32, 32),
+        hidden=(128, 64),
         activation="relu",
         init="he",
         optimizer="adam",
-        lr=0.01,
-        iterations=400,
+        lr=0.005,
+        iterations=3000,
         batch_size=64,
-        seed=0,
+        # Chosen among seeds 0..9 by pendigits.tra (77.0..80.1%, mean 78.3%; docs/reduction.md).
+        seed=5,
         update_order="backprop",
-        eval_every=20,
+        eval_every=10,
+        augment=2,
         clip=5.0,
     ),
 }
@@ -310,14 +314,14 @@ def train(
     small machine; None leaves BLAS alone).
     """
     t0 = time.perf_counter()
-    split = split if split is not None else load_digits_split(42)
-    data = prepare_data(config, split, extra_train)
     limiter = None
     if blas_threads is not None:
         from threadpoolctl import threadpool_limits
 
         limiter = threadpool_limits(limits=blas_threads, user_api="blas")
     try:
+        split = split if split is not None else load_digits_split(42)
+        data = prepare_data(config, split, extra_train)
         yield from _run(config, split, data, t0, should_stop, snapshot_interval)
     finally:
         if limiter is not None:
