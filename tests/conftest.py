@@ -24,8 +24,39 @@ def _no_thread_left_running():
     yield
     leaked = []
     for t in set(threading.enumerate()) - before:
+        if isinstance(t, threading._DummyThread):
+            # A thread Python did not start (a QThread that ran Python code): it cannot be
+            # joined and stays listed after it ends; the QThread fixture below checks those.
+            continue
         t.join(timeout=5)
         if t.is_alive():
             leaked.append(t.name)
     if leaked:
         pytest.fail(f"test left threads running: {', '.join(leaked)}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own settings file and data folder (the app reads DIGITGUI_SETTINGS and
+    DIGITGUI_DATA_DIR), so no test reads what another wrote and none touches the developer's real
+    settings or digits."""
+    monkeypatch.setenv("DIGITGUI_SETTINGS", str(tmp_path / "digitgui-settings.ini"))
+    monkeypatch.setenv("DIGITGUI_DATA_DIR", str(tmp_path / "digitgui-data"))
+
+
+@pytest.fixture(autouse=True)
+def _no_training_thread_left():
+    """Fail any test that leaves a training QThread running (stopping it first, so one leak does
+    not crash the tests after it). Checks only when the GUI worker module was imported, so the
+    core tests never load Qt."""
+    yield
+    import sys
+
+    worker = sys.modules.get("digitgui.gui.worker")
+    if worker is None:
+        return
+    running = worker.running_threads()
+    if running:
+        names = ", ".join(t.objectName() for t in running)
+        worker.stop_all()
+        pytest.fail(f"test left training threads running: {names}")

@@ -84,22 +84,36 @@ class WeightTileGrid(QWidget):
         self._selected = unit
         self.update()
 
-    def _columns(self) -> int:
-        h = len(self._tiles)
-        return max(1, min(h, 8 if h <= 64 else int(np.ceil(np.sqrt(h)))))
-
-    def _geometry(self) -> tuple[float, float]:
-        """Side of a tile's picture and height of its caption."""
+    def _side(self, cols: int, caption: float) -> float:
+        """Side of a tile's picture when the grid has ``cols`` columns."""
         h = max(1, len(self._tiles))
-        cols = self._columns()
         rows = int(np.ceil(h / cols))
-        caption = self.fontMetrics().height()
         gap = 6
-        side = min(
+        return min(
             (self.width() - gap * (cols + 1)) / cols,
             (self.height() - gap * (rows + 1)) / rows - caption,
         )
-        return max(side, 8.0), caption
+
+    def _layout(self) -> tuple[int, float, float]:
+        """Columns, tile side and caption height that give the largest tiles in the space the
+        widget has (a fixed column count left 128 units as specks in a wide, short area).
+        Captions are dropped when tiles get narrower than their text; a click still shows it."""
+        h = max(1, len(self._tiles))
+        fm = self.fontMetrics()
+        for caption in (float(fm.height()), 0.0):
+            cols = max(range(1, h + 1), key=lambda c, cap=caption: self._side(c, cap))
+            side = self._side(cols, caption)
+            if caption == 0 or side >= fm.horizontalAdvance("127 · 100%"):
+                return cols, max(side, 8.0), caption
+        raise AssertionError("unreachable")
+
+    def _columns(self) -> int:
+        return self._layout()[0]
+
+    def _geometry(self) -> tuple[float, float]:
+        """Side of a tile's picture and height of its caption (0: no captions)."""
+        _, side, caption = self._layout()
+        return side, caption
 
     def tile_rect(self, unit: int) -> QRectF:
         """The picture of ``unit``, in widget coordinates."""
@@ -143,6 +157,9 @@ class WeightTileGrid(QWidget):
                 p.setPen(QPen(QColor(*DEAD_MARK), 2))
                 p.drawLine(rect.topLeft(), rect.bottomRight())
                 p.drawLine(rect.topRight(), rect.bottomLeft())
+            if not caption:
+                continue
+            if self._dead[j]:
                 p.setPen(QColor(*DEAD_MARK))
                 p.drawText(label_rect, Qt.AlignmentFlag.AlignHCenter, f"{j} dead")
             else:

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Benchmark of the desktop app (not a test): everything measured in one run, against baselines
+measured in the same run, so the ratios mean something on a shared machine.
+
+1. Training speed inside the app (worker thread, live plot, probabilities following the
+   network) vs. headless (the same generator with no GUI, as ``digitgui train`` runs it), for the
+   notebook preset (full batch) and the default preset (mini-batches). Rounds are interleaved;
+   medians are reported. Target: ratio >= 0.9.
+2. The GUI event loop's stalls during in-app training: a 5 ms timer records how late each tick
+   is. Target: 99th percentile < 50 ms.
+3. Pen-to-probabilities latency: a drag of mouse moves 16 ms apart (a 60 Hz mouse); for each move,
+   the time until the probability chart has painted an answer that includes it. Target: median
+   < 10 ms.
+4. Launch to first painted window, in a fresh interpreter, through the ``digitgui`` command's code
+   path. Target: < 2 s.
+
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_gui.py`` (add ``--quick`` for
+fewer rounds). Offscreen painting skips the compositor, so real-display latencies are a little
+higher.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("DIGITGUI_SETTINGS", str(Path(tempfile.mkdtemp()) / "bench.ini"))
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def iteration_rate(records) -> float:
+    """Iterations per second between the first and the last record (set-up time excluded)."""
+    first, last = records[0], records[-1]
+    return (last.iteration - first.iteration) / (last.elapsed - first.elapsed)
+
+
+def headless_rate(config) -> float:
+    from digitgui.core.training import train
+
+    records = list(train(config))
+    return iteration_rate(records[:-1])
+
+
+def app_rate(window, app, config, watch_loop: bool = False) -> tuple[float, list[float]]:
+    """Train in the window; returns iterations/s and, with ``watch_loop``, the event loop's
+    tick delays (ms). The 5 ms watch timer wakes the GUI thread 200 times a second, which the app
+    never does, so rates are measured without it."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    loop = QEventLoop()  # not app.exec(): QApplication.quit() closes every window in Qt 6
+    records: list = []
+    delays: list[float] = []
+    state = {"last": None}
+    tick = QTimer()
+    tick.setTimerType(Qt.TimerType.PreciseTimer)
+    tick.setInterval(5)
+
+    def on_tick() -> None:
+        now = time.perf_counter()
+        if state["last"] is not None:
+            delays.append(max(0.0, (now - state["last"]) * 1000 - 5))
+        state["last"] = now
+
+    def on_progress(batch) -> None:
+        records.extend(batch)
+
+    def on_finished(_final) -> None:
+        tick.stop()
+        loop.quit()
+
+    tick.timeout.connect(on_tick)
+    window.trainingProgress.connect(on_progress)
+    window.trainingFinished.connect(on_finished)
+    window.start_training(config)
+    if watch_loop:
+        tick.start()
+    loop.exec()
+    window.trainingProgress.disconnect(on_progress)
+    window.trainingFinished.disconnect(on_finished)
+    return iteration_rate(records), delays
+
+
+def pen_latency(window, app, strokes: int = 12, moves: int = 24) -> list[float]:
+    """Per mouse move (and release): ms until the chart painted an answer including it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    canvas, chart = window.canvas, window.probability_chart
+    emits: list[float] = []
+    paints: list[float] = []
+    sends: list[float] = []
+    original_paint = chart.paintEvent
+
+    def timed_paint(event) -> None:
+        original_paint(event)
+        paints.append(time.perf_counter())
+
+    chart.paintEvent = timed_paint
+    canvas.drawingChanged.connect(lambda _digit: emits.append(time.perf_counter()))
+
+    def pump(seconds: float) -> None:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.0005)
+
+    for s in range(strokes):
+        canvas.clear()
+        pump(0.05)
+        x0 = 60 + 10 * (s % 4)
+        points = [(x0 + 5 * i, 40 + 7 * i + 20 * ((i // 6) % 2)) for i in range(moves)]
+        widget = [canvas.widget_point(x, y).toPoint() for x, y in points]
+        QTest.mousePress(
+            canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, widget[0]
+        )
+        pump(0.016)
+        for p in widget[1:]:
+            sends.append(time.perf_counter())
+            QTest.mouseMove(canvas, p)
+            pump(0.016)  # a 60 Hz mouse
+        sends.append(time.perf_counter())
+        QTest.mouseRelease(
+            canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, widget[-1]
+        )
+        pump(0.05)
+    chart.paintEvent = original_paint
+
+    latencies = []
+    for t in sends:
+        e = next((e for e in emits if e >= t), None)
+        p = next((p for p in paints if e is not None and p >= e), None)
+        if p is not None:
+            latencies.append((p - t) * 1000)
+    return latencies
+
+
+FIRST_PAINT_CHILD = r"""
+import sys, time
+from digitgui.cli import build_parser
+build_parser().parse_args([])  # the command's own start: argument parsing first
+from PySide6.QtCore import QEvent, QObject
+from digitgui.gui.app import create_app, create_window
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            print(time.time(), flush=True)
+            sys.exit(0)
+        return False
+
+app = create_app()
+window = create_window()
+watch = FirstPaint()
+window.installEventFilter(watch)
+window.show()
+app.exec()
+"""
+
+
+def launch_time() -> float:
+    """Seconds from starting a fresh interpreter to the main window's first paint event."""
+    env = dict(os.environ)
+    start = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT_CHILD],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    ).stdout
+    return float(out.split()[0]) - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args()
+    rounds = 1 if args.quick else 5
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores: others' work skews rates)")
+
+    from digitgui.core.data import load_digits_split
+    from digitgui.core.training import PRESETS
+    from digitgui.gui.app import create_app, create_window
+
+    # The app's process keeps BLAS at one thread (gui.app.limit_blas_threads); create it before
+    # the headless baseline so both sides run in the same conditions.
+    app = create_app()
+    load_digits_split()  # both sides start with the data cached
+    configs = {
+        "notebook (full batch)": dataclasses.replace(PRESETS["notebook"], iterations=3000),
+        "default (batches of 64)": dataclasses.replace(PRESETS["default"], iterations=6000),
+    }
+    window = create_window()
+    window.show()
+    app.processEvents()
+
+    print("1. training iterations/s, app with live plot vs headless (median of interleaved rounds)")
+    for name, config in configs.items():
+        headless, in_app = [], []
+        for _ in range(rounds):
+            headless.append(headless_rate(config))
+            in_app.append(app_rate(window, app, config)[0])
+        h, a = statistics.median(headless), statistics.median(in_app)
+        print(f"   {name:24s} headless {h:8.0f} it/s   app {a:8.0f} it/s   ratio {a / h:.2f}")
+        print(
+            f"   {'':24s} rounds: headless {', '.join(f'{v:.0f}' for v in headless)}; "
+            f"app {', '.join(f'{v:.0f}' for v in in_app)}"
+        )
+    delays: list[float] = []
+    for config in configs.values():
+        delays += app_rate(window, app, config, watch_loop=True)[1]
+    print(
+        f"2. event loop delay during training: median {statistics.median(delays):.1f} ms, "
+        f"p99 {percentile(delays, 99):.1f} ms, max {max(delays):.1f} ms "
+        f"({len(delays)} ticks of a 5 ms timer, both presets)"
+    )
+    latencies = pen_latency(window, app, strokes=4 if args.quick else 12)
+    print(
+        f"3. pen to painted probabilities: median {statistics.median(latencies):.1f} ms, "
+        f"p90 {percentile(latencies, 90):.1f} ms, max {max(latencies):.1f} ms "
+        f"({len(latencies)} moves 16 ms apart)"
+    )
+    window.close()
+    launches = [launch_time() for _ in range(rounds)]
+    print(
+        f"4. launch to first painted window: median {statistics.median(launches):.2f} s "
+        f"(runs: {', '.join(f'{t:.2f}' for t in launches)})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Render the app mid-training, with a drawn digit, to docs/screenshot.png (for the README).
+
+Runs offscreen; no display needed: ``.venv/bin/python scripts/screenshot.py [OUT.png]``.
+The digit is drawn through the canvas's own pen (a "3" as one stroke), training uses the default
+preset with more iterations so that the capture falls in the middle of the run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+ITERATIONS = 4000
+CAPTURE_AT = 0.45  # fraction of the run done when the picture is taken
+
+
+def three() -> np.ndarray:
+    """Canvas points ``(k, 2)`` of a handwritten-looking 3: two arcs joined at the waist."""
+    top = np.radians(np.linspace(-160, 95, 28))
+    bottom = np.radians(np.linspace(-95, 165, 30))
+    upper = np.c_[126 + 46 * np.cos(top), 88 + 40 * np.sin(top)]
+    lower = np.c_[122 + 54 * np.cos(bottom), 172 + 46 * np.sin(bottom)]
+    return np.vstack([upper, lower])
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        # Never read or write the user's settings: a fresh window, as a new user sees it.
+        os.environ["DIGITGUI_SETTINGS"] = str(Path(folder) / "screenshot.ini")
+        return render(out)
+
+
+def render(out: Path) -> int:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from digitgui.core.strokes import Stroke
+    from digitgui.core.training import PRESETS
+    from digitgui.gui.app import create_app, create_window
+
+    app = create_app()
+    window = create_window()
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    window.canvas.set_strokes([Stroke(three(), 18.0)])
+    window.log_action.setChecked(True)
+
+    loop = QEventLoop()
+    state = {"saved": False}
+
+    def on_progress(records) -> None:
+        last = records[-1]
+        ready = window.novelty_reference() is not None
+        if not state["saved"] and ready and last.iteration >= CAPTURE_AT * last.iterations:
+            state["saved"] = True
+            # Let the 10 Hz refresh show the latest state before taking the picture.
+            QTimer.singleShot(250, capture)
+
+    def capture() -> None:
+        window.grab().save(str(out))
+        window.stop_action.trigger()
+
+    window.trainingProgress.connect(on_progress)
+    window.trainingFinished.connect(lambda _final: loop.quit())
+    config = dataclasses.replace(PRESETS["default"], iterations=ITERATIONS, eval_every=40)
+    window.training_panel.set_config(config, "default")
+    window.start_training(config)
+    loop.exec()
+    window.close()
+    if not state["saved"]:
+        print("screenshot: training ended before the capture point", file=sys.stderr)
+        return 1
+    print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
