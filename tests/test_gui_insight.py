@@ -182,8 +182,9 @@ def test_weight_tiles_show_dead_units_and_react_to_a_click(qtbot, model, split):
     view = _open(qtbot, WeightTilesView(), (760, 560))
     view.set_model(model)
     activity = insight.unit_activity(model)
-    assert f"layer 1: {activity.n_dead[0]} of 32" in view.dead_label.text()
-    assert f"layer 2: {activity.n_dead[1]} of 32" in view.dead_label.text()
+    h1, h2 = model.mlp.layer_sizes[1:3]
+    assert f"layer 1: {activity.n_dead[0]} of {h1}" in view.dead_label.text()
+    assert f"layer 2: {activity.n_dead[1]} of {h2}" in view.dead_label.text()
     with qtbot.waitSignal(view.unitClicked, timeout=2000) as blocker:
         qtbot.mouseClick(view.grid, LEFT, pos=_point(view.grid.tile_rect(9).center()))
     assert blocker.args == [9]
@@ -229,7 +230,8 @@ def test_activation_bars_show_every_hidden_layer_and_react_to_a_click(qtbot, mod
     for layer, a in enumerate(expected, start=1):
         np.testing.assert_allclose(view.bar_heights(layer), a)
     active = int((expected[0] > 0).sum())
-    assert f"layer 1: {active} of 32 units active" in view.summary.text()
+    h1 = model.mlp.layer_sizes[1]
+    assert f"layer 1: {active} of {h1} units active" in view.summary.text()
 
     unit = int(np.argmax(expected[1]))
     plot = view.plots()[1]

@@ -269,7 +269,7 @@ def test_hidden_activations_are_the_forward_pass(split, shipped):
     digit = split.X_test[7]
     acts = insight.hidden_activations(shipped, digit)
     full = shipped.mlp.forward(shipped.standardize(digit))
-    assert [a.shape for a in acts] == [(32,), (32,)]
+    assert [a.shape for a in acts] == [(h,) for h in shipped.mlp.layer_sizes[1:-1]]
     for a, expected in zip(acts, full[1:-1], strict=True):
         np.testing.assert_array_equal(a, expected[0])
 

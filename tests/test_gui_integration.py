@@ -1,0 +1,120 @@
+"""The window with its insight views and "My digits": wiring, not the views themselves."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from digitgui.core.data import load_digits_split
+from digitgui.core.my_digits import DigitCollection, default_collection_path
+from digitgui.core.training import PRESETS
+from digitgui.gui.main_window import MainWindow
+from digitgui.gui.worker import running_threads
+
+SEVEN = [(70.0, 50.0), (180.0, 50.0), (110.0, 210.0)]
+VIEW_NAMES = (
+    "testSetView",
+    "confusionMatrix",
+    "attributionView",
+    "nearestExamples",
+    "weightTiles",
+    "guessHistoryPlot",
+    "stepThroughView",
+    "myDigitsView",
+)
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(w.insight_views_ready, timeout=30_000)
+    yield w
+    w.close()
+    assert not running_threads()
+
+
+def drag(qtbot, window: MainWindow, points) -> None:
+    canvas = window.canvas
+    widget = [canvas.widget_point(x, y).toPoint() for x, y in points]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=widget[0])
+    for p in widget[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=widget[-1])
+
+
+def test_every_view_is_in_the_window(window):
+    for name in VIEW_NAMES:
+        assert window.findChild(QWidget, name) is not None, name
+    titles = [window.insight_tabs.tabText(i) for i in range(window.insight_tabs.count())]
+    assert titles[:2] == ["Training", "Model"]
+    assert "My digits" in titles and "Why this guess" in titles
+
+
+def test_views_follow_the_drawing(qtbot, window):
+    drag(qtbot, window, SEVEN)
+    digit = window.canvas.digit8x8()
+    view = window.insight.attribution
+    qtbot.waitUntil(lambda: view.attribution() is not None, timeout=5000)
+    np.testing.assert_array_equal(view.attribution().digit, digit)
+    window.canvas.clear()
+    qtbot.waitUntil(lambda: view.attribution() is None, timeout=5000)
+
+
+def test_a_requested_test_digit_is_shown_and_read_exactly(qtbot, window):
+    split = load_digits_split()
+    digit = split.X_test[5].reshape(8, 8)
+    window.insight.digitRequested.emit(digit)
+    np.testing.assert_array_equal(window.canvas.digit8x8(), digit)
+    np.testing.assert_allclose(window.probabilities(), window.model().predict_proba(digit))
+    assert not window.canvas.is_empty() and window.canvas.strokes() == []
+    # Drawing afterwards starts a new drawing rather than adding to the shown digit.
+    drag(qtbot, window, SEVEN)
+    assert window.canvas.loaded_digit() is None
+    assert len(window.canvas.strokes()) == 1
+    assert not np.array_equal(window.canvas.digit8x8(), digit)
+
+
+def test_undo_removes_a_shown_digit(window):
+    window.insight.digitRequested.emit(load_digits_split().X_test[0].reshape(8, 8))
+    assert window.canvas.undo()
+    assert window.canvas.is_empty() and window.probabilities() is None
+
+
+def test_digit_key_on_the_canvas_adds_to_my_digits(qtbot, window):
+    drag(qtbot, window, SEVEN)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_7)
+    path = default_collection_path()
+    qtbot.waitUntil(path.exists, timeout=5000)
+    entries = list(DigitCollection(path))
+    assert [e.label for e in entries] == [7]
+    np.testing.assert_array_equal(entries[0].digit, window.canvas.digit8x8())
+
+
+def test_training_uses_my_digits_when_asked(qtbot, window, monkeypatch):
+    view = window.my_digits
+    digit = load_digits_split().X_train[0].reshape(8, 8)
+    for _ in range(12):
+        view.add_digit(digit, 4)
+    window.findChild(QWidget, "useMyDigitsCheck").setChecked(True)
+    seen = {}
+    original = window.training_runner().start
+
+    def spy(config, extra_train=None):
+        seen["extra"] = extra_train
+        return original(config, extra_train=extra_train)
+
+    monkeypatch.setattr(window.training_runner(), "start", spy)
+    window.start_training(dataclasses.replace(PRESETS["default"], iterations=5, augment=0))
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        pass
+    X, y = seen["extra"]
+    assert len(y) > 0 and set(y.tolist()) == {4}
+    assert X.shape[1] == 64
