@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -18,16 +19,23 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10
     return cm
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    # Cached results are shared by every reader: nobody may change them in place.
+    a.flags.writeable = False
+    return a
+
+
 @dataclass(frozen=True, eq=False)
 class EvalReport:
-    """Results of classifying labelled digits. ``probabilities`` is ``(n, 10)``."""
+    """Results of classifying labelled digits. ``probabilities`` is ``(n, 10)``. The derived
+    arrays are computed once (the report is immutable)."""
 
     y_true: np.ndarray
     probabilities: np.ndarray
 
-    @property
+    @cached_property
     def y_pred(self) -> np.ndarray:
-        return np.argmax(self.probabilities, axis=1)
+        return _frozen(np.argmax(self.probabilities, axis=1))
 
     @property
     def n(self) -> int:
@@ -37,23 +45,23 @@ class EvalReport:
     def accuracy(self) -> float:
         return float(np.mean(self.y_pred == self.y_true)) if self.n else float("nan")
 
-    @property
+    @cached_property
     def confusion(self) -> np.ndarray:
-        return confusion_matrix(self.y_true, self.y_pred)
+        return _frozen(confusion_matrix(self.y_true, self.y_pred))
 
-    @property
+    @cached_property
     def recall(self) -> np.ndarray:
         """Per true class: the fraction of its digits read correctly (NaN if none)."""
         cm = self.confusion
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diag(cm) / cm.sum(axis=1)
+            return _frozen(np.diag(cm) / cm.sum(axis=1))
 
-    @property
+    @cached_property
     def precision(self) -> np.ndarray:
         """Per predicted class: the fraction of its predictions that were right (NaN if none)."""
         cm = self.confusion
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diag(cm) / cm.sum(axis=0)
+            return _frozen(np.diag(cm) / cm.sum(axis=0))
 
     def to_dict(self) -> dict:
         def clean(a: np.ndarray) -> list:

@@ -20,7 +20,7 @@ GUI's insight views only draw what these functions return.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,18 +93,22 @@ class TestSetReport:
 
     report: EvalReport
     digits: np.ndarray
-    confusion: np.ndarray = field(init=False)
-    precision: np.ndarray = field(init=False)
-    recall: np.ndarray = field(init=False)
-    y_pred: np.ndarray = field(init=False)
 
-    def __post_init__(self) -> None:
-        # EvalReport recomputes the confusion matrix on every property access; a view asks for
-        # these many times per repaint, so they are computed once here.
-        object.__setattr__(self, "confusion", self.report.confusion)
-        object.__setattr__(self, "precision", self.report.precision)
-        object.__setattr__(self, "recall", self.report.recall)
-        object.__setattr__(self, "y_pred", self.report.y_pred)
+    @property
+    def confusion(self) -> np.ndarray:
+        return self.report.confusion
+
+    @property
+    def precision(self) -> np.ndarray:
+        return self.report.precision
+
+    @property
+    def recall(self) -> np.ndarray:
+        return self.report.recall
+
+    @property
+    def y_pred(self) -> np.ndarray:
+        return self.report.y_pred
 
     @property
     def accuracy(self) -> float:

@@ -51,6 +51,7 @@ class WeightTileGrid(QWidget):
         self._limit = 1.0
         self._images = []
         self._selected: int | None = None
+        self._layout_cache: tuple[tuple, tuple[int, float, float]] | None = None
 
     def sizeHint(self) -> QSize:
         return QSize(560, 320)
@@ -97,15 +98,21 @@ class WeightTileGrid(QWidget):
     def _layout(self) -> tuple[int, float, float]:
         """Columns, tile side and caption height that give the largest tiles in the space the
         widget has (a fixed column count left 128 units as specks in a wide, short area).
-        Captions are dropped when tiles get narrower than their text; a click still shows it."""
+        Captions are dropped when tiles get narrower than their text; a click still shows it.
+        Cached per size and unit count: every tile's rectangle asks for it on each repaint."""
+        key = (self.width(), self.height(), len(self._tiles), self.font().key())
+        if self._layout_cache is not None and self._layout_cache[0] == key:
+            return self._layout_cache[1]
         h = max(1, len(self._tiles))
         fm = self.fontMetrics()
         for caption in (float(fm.height()), 0.0):
             cols = max(range(1, h + 1), key=lambda c, cap=caption: self._side(c, cap))
             side = self._side(cols, caption)
             if caption == 0 or side >= fm.horizontalAdvance("127 · 100%"):
-                return cols, max(side, 8.0), caption
-        raise AssertionError("unreachable")
+                break
+        layout = (cols, max(side, 8.0), caption)
+        self._layout_cache = (key, layout)
+        return layout
 
     def _columns(self) -> int:
         return self._layout()[0]
