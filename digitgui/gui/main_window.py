@@ -746,7 +746,10 @@ class MainWindow(QMainWindow):
         reasons = " ".join(novelty.reasons)
         pal = self.novelty_label.palette()
         if novelty.is_novel:
-            text = f"⚠ Unlike anything the network learned from: this answer is a guess. {reasons}"
+            text = (
+                "⚠ Unlike every digit the network learned from, so this answer is much less "
+                f"reliable than usual. {reasons}"
+            )
             color = warning_color(pal)
         else:
             text = f"Unusual for the training digits, so the answer may be off. {reasons}"
