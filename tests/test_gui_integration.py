@@ -118,3 +118,26 @@ def test_training_uses_my_digits_when_asked(qtbot, window, monkeypatch):
     X, y = seen["extra"]
     assert len(y) > 0 and set(y.tolist()) == {4}
     assert X.shape[1] == 64
+
+
+def test_delete_and_undo_in_the_gallery_act_on_my_digits_not_the_canvas(qtbot, window):
+    view = window.my_digits
+    for label in (1, 2):
+        view.add_digit(load_digits_split().X_train[label].reshape(8, 8), label)
+    drag(qtbot, window, SEVEN)
+    window.insight_tabs.setCurrentWidget(view)
+    gallery = window.findChild(QWidget, "myDigitsGallery")
+    view.select_rows([0])
+    gallery.setFocus()
+    qtbot.waitUntil(gallery.hasFocus, timeout=5000)
+    qtbot.keyClick(gallery, Qt.Key.Key_Delete)
+    assert len(view.collection) == 1
+    assert len(window.canvas.strokes()) == 1  # the window's Delete (clear canvas) did not fire
+    qtbot.keyClick(gallery, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(view.collection) == 2
+    assert len(window.canvas.strokes()) == 1  # nor did its Ctrl+Z (undo stroke)
+    # With the focus on the canvas the same keys act on the drawing.
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.canvas.hasFocus, timeout=5000)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.is_empty() and len(view.collection) == 2

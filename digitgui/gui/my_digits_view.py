@@ -34,7 +34,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen, QPixmap, QShortcut
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -324,10 +324,6 @@ class MyDigitsView(QWidget):
         layout.addLayout(train_row)
         layout.addWidget(self._status)
 
-        undo = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
-        undo.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        undo.activated.connect(self.undo_delete)
-
         if collection is None:
             for w in self.findChildren(QWidget):
                 w.setEnabled(False)
@@ -597,6 +593,16 @@ class MyDigitsView(QWidget):
         self._status.setText(text)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and watched is self._gallery
+            and self._collection is not None
+            and self._gallery_key(event)
+        ):
+            # The window binds Delete and Ctrl+Z to the canvas; while the gallery has the focus
+            # these keys mean "delete / undo delete" here, so claim them before any shortcut.
+            event.accept()
+            return True
         if event.type() == QEvent.Type.KeyPress and self._collection is not None:
             if watched is self._canvas:
                 digit = _digit_key(event)
@@ -611,7 +617,18 @@ class MyDigitsView(QWidget):
                 if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
                     self.delete_selected()
                     return True
+                if event.matches(QKeySequence.StandardKey.Undo):
+                    self.undo_delete()
+                    return True
         return super().eventFilter(watched, event)
+
+    def _gallery_key(self, event) -> bool:
+        """Whether a key event on the gallery is one of its own commands."""
+        return (
+            event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            or event.matches(QKeySequence.StandardKey.Undo)
+            or (_digit_key(event) is not None and bool(self.selected_rows()))
+        )
 
     def _on_add_button_clicked(self) -> None:
         self.add_from_canvas(int(self.sender().property("digit")))
