@@ -983,18 +983,32 @@ class MainWindow(QMainWindow):
         dialog.setObjectName("shortcutsDialog")
         dialog.setWindowTitle("Keyboard shortcuts")
         actions = [a for a in self.actions() if not a.shortcut().isEmpty()]
-        table = QTableWidget(len(actions), 2, dialog)
+        rows = [
+            (
+                "Pause / Resume"
+                if a is self.pause_action
+                else a.text().replace("&", "").rstrip("…"),
+                ", ".join(
+                    k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()
+                ),
+            )
+            for a in actions
+        ]
+        # Keys handled by the canvas and the "My digits" gallery rather than by menu actions.
+        rows += [
+            ("Add the drawing to my digits (canvas focused)", "0 … 9"),
+            ("Relabel the selected digits (My digits gallery)", "0 … 9"),
+            ("Delete the selected digits (My digits gallery)", "Del"),
+            ("Undo the delete (My digits gallery)", "Ctrl+Z"),
+        ]
+        table = QTableWidget(len(rows), 2, dialog)
         table.setHorizontalHeaderLabels(["Action", "Shortcut"])
         table.verticalHeader().hide()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for row, action in enumerate(actions):
-            keys = ", ".join(
-                k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
-            )
-            name = "Pause / Resume" if action is self.pause_action else action.text()
-            table.setItem(row, 0, QTableWidgetItem(name.replace("&", "").rstrip("…")))
+        for row, (name, keys) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(name))
             table.setItem(row, 1, QTableWidgetItem(keys))
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
