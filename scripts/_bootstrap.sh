@@ -27,15 +27,18 @@ ensure_venv() {  # $1: pip extras, e.g. "test" or ""
       exit 2
     fi
   fi
-  local stamp="$venv/.digitgui-install" want
-  want="$(cat pyproject.toml | sha256sum | cut -c1-16) [$extras]"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  # The stamp records the pyproject.toml it was installed from and the extras: a venv set up for
+  # the tests also serves the app, so switching between the two scripts installs nothing.
+  local stamp="$venv/.digitgui-install" hash have=""
+  hash="$(sha256sum < pyproject.toml | cut -c1-16)"
+  [ -f "$stamp" ] && have="$(cat "$stamp")"
+  if [ "$have" != "$hash [$extras]" ] && [ "$have" != "$hash [test]" ]; then
     say "installing digitgui and its dependencies into $venv (first run only)"
     "$venv/bin/python" -m pip install --quiet --upgrade pip >/dev/null
     local target="."
     [ -n "$extras" ] && target=".[$extras]"
     "$venv/bin/python" -m pip install --quiet -e "$target"
-    echo "$want" > "$stamp"
+    echo "$hash [$extras]" > "$stamp"
   fi
 }
 
