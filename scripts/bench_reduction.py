@@ -6,12 +6,14 @@ measured in the same run (only ratios mean anything on a shared machine).
    (the canvas), median over many calls; target < 5 ms. Baseline: the naive reduction most
    draw-a-digit demos use (resize the canvas to 8x8) + the same ``predict_proba``.
 2. Learning (``--training``): seconds from calling ``train(PRESETS["default"])`` (data
-   preparation and augmentation included) to the first record with validation accuracy >= 0.97,
-   median over seeds. Baseline: scikit-learn's ``MLPClassifier(32, 32)`` fitted with
+   preparation included; the distorted copies are made in chunks between updates) to the first
+   record with validation accuracy >= 0.97, median over seeds, and how many chunks of copies
+   were made by then. Baseline: scikit-learn's ``MLPClassifier(32, 32)`` fitted with
    ``warm_start`` one epoch at a time on the same rows, timed to the same accuracy.
 
     python scripts/bench_reduction.py
     python scripts/bench_reduction.py --training --seeds 10
+    python scripts/bench_reduction.py --training --copy-spacing 0   # copies made first
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from digitgui.core.augment import augment_digits
+from digitgui.core import training
 from digitgui.core.data import load_digits_split
 from digitgui.core.model_io import load_default
 from digitgui.core.preprocess import raster_to_digit
 from digitgui.core.strokes import Stroke, render_strokes
-from digitgui.core.training import PRESETS, train
+from digitgui.core.training import PRESETS, prepare_data, train
 
 #: Drawings of the canvas's size: a 2, a 7 and an 8, as polylines in canvas pixels.
 SHAPES = [
@@ -81,15 +83,34 @@ def bench_reading(repeats: int) -> None:
     print(f"  ratio: {a / b:.1f}x the naive reduction's time")
 
 
-def _time_to_97_digitgui(seed: int, split) -> tuple[float, float]:
+def _time_to_97_digitgui(seed: int, split) -> tuple[float, int | None]:
+    """Seconds to the first record with val_acc >= 0.97, and that record's iteration."""
     config = dataclasses.replace(PRESETS["default"], seed=seed)
     t0 = time.perf_counter()
-    hit = float("nan")
     for record in train(config, split):
         if record.val_acc is not None and record.val_acc >= 0.97:
-            hit = time.perf_counter() - t0
-            break
-    return hit, time.perf_counter() - t0
+            return time.perf_counter() - t0, record.iteration
+    return float("nan"), None
+
+
+def _chunks_before(iteration: int | None, n_chunks: int) -> int:
+    """Chunks of copies the preset has made before update ``iteration`` (the schedule of
+    ``train``; a chunk due after k updates is made before update k + 1)."""
+    if iteration is None:
+        return n_chunks
+    due = training._copy_schedule(PRESETS["default"], n_chunks)
+    return sum(d < iteration for d in due)
+
+
+def _copies_seconds(split, seed: int) -> tuple[float, int]:
+    """Seconds to make every chunk of the preset's copies as training makes them, and the number
+    of chunks."""
+    config = dataclasses.replace(PRESETS["default"], seed=seed)
+    data = prepare_data(config, split, stream=True)
+    t0 = time.perf_counter()
+    for j in range(data.copies.n_chunks):
+        data.copies.make(j, data)
+    return time.perf_counter() - t0, data.copies.n_chunks
 
 
 def _time_to_97_sklearn(seed: int, split) -> float:
@@ -111,26 +132,31 @@ def _time_to_97_sklearn(seed: int, split) -> float:
 
 def bench_training(seeds: int) -> None:
     split = load_digits_split()
-    ours, theirs = [], []
+    ours, reached, theirs, augment_s = [], [], [], []
     with threadpool_limits(limits=1, user_api="blas"):  # the same footing for both
         first = PRESETS["default"].seed  # the shipped run first, then the next seeds
         _time_to_97_digitgui(first, split)  # warm-up: first-call costs are not training
         for seed in range(first, first + seeds):
-            ours.append(_time_to_97_digitgui(seed, split)[0])
+            seconds, iteration = _time_to_97_digitgui(seed, split)
+            ours.append(seconds)
+            reached.append(iteration)
             theirs.append(_time_to_97_sklearn(seed, split))
-        copies = PRESETS["default"].augment
-        augment_s = []
         for seed in range(first, first + seeds):
-            t0 = time.perf_counter()
-            augment_digits(split.X_train, split.y_train, copies, seed)
-            augment_s.append(time.perf_counter() - t0)
+            seconds, n_chunks = _copies_seconds(split, seed)
+            augment_s.append(seconds)
     a, b = float(np.nanmedian(ours)), float(np.nanmedian(theirs))
+    copies = PRESETS["default"].augment
+    made = [_chunks_before(it, n_chunks) for it in reached]
+    last = training._copy_schedule(PRESETS["default"], n_chunks)[-1] + 1
     print(
-        f"making the preset's {copies} distorted copies of {len(split.y_train)} digits: "
-        f"{1000 * np.median(augment_s):.0f} ms (median)"
+        f"making the preset's {copies} distorted copies of {len(split.y_train)} digits, "
+        f"{n_chunks} chunks of {training.COPY_CHUNK}: {1000 * np.median(augment_s):.0f} ms "
+        f"(median); training makes the last one before update {last}"
     )
     print(f"time to validation accuracy >= 0.97, median of seeds {first}..{first + seeds - 1}:")
     print(f"  default preset (data preparation included): {a:.3f} s  {np.round(ours, 3)}")
+    print(f"    at iteration {reached}")
+    print(f"    chunks of copies made by then: {made} of {n_chunks}")
     print(f"  sklearn MLPClassifier(32, 32), epoch by epoch: {b:.3f} s  {np.round(theirs, 3)}")
     print(f"  ratio: {a / b:.2f} (target <= 0.5)")
 
@@ -140,7 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=500, help="drawings read per method")
     parser.add_argument("--training", action="store_true", help="also time the default preset")
     parser.add_argument("--seeds", type=int, default=10, help="seeds for --training")
+    parser.add_argument(
+        "--copy-spacing",
+        type=float,
+        help=f"updates between two chunks of copies (default {training.COPY_SPACING}; 0: all "
+        "before the second update), to compare with the preset's",
+    )
     args = parser.parse_args(argv)
+    if args.copy_spacing is not None:
+        training.COPY_SPACING = args.copy_spacing
     bench_reading(args.repeats)
     if args.training:
         bench_training(args.seeds)

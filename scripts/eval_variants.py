@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitgui.core.augment import DEFAULT_DISTORTIONS, Distortions, augment_digits
+from digitgui.core import training
+from digitgui.core.augment import DEFAULT_DISTORTIONS, Distortions
 from digitgui.core.data import load_digits_split
 from digitgui.core.evaluation import evaluate
 from digitgui.core.pendigits import load_pendigits, pendigits_strokes
@@ -67,6 +68,9 @@ class Variant:
     #: Replaces raster_to_digit for the drawings (the naive baseline); training rows then get no
     #: augmentation, as there is no reduction to pass them through.
     reduce: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
+    #: Updates between two chunks of distorted copies (training.COPY_SPACING; 0: all copies are
+    #: made before the second update).
+    copy_spacing: float | None = None
 
 
 def _config(**changes) -> TrainConfig:
@@ -97,6 +101,9 @@ VARIANTS = [
     Variant("augment 1", config=_config(augment=1)),
     Variant("augment 4", config=_config(augment=4)),
     Variant("augment 10", config=_config(augment=10)),
+    Variant("all copies made first", copy_spacing=0),
+    Variant("a chunk of copies every 4 updates", copy_spacing=4),
+    Variant("a chunk of copies every 16 updates", copy_spacing=16),
     Variant("no rotation", distortions=replace(D, rotation=0.0)),
     Variant("rotation 20", distortions=replace(D, rotation=20.0)),
     Variant("no shear", distortions=replace(D, shear=0.0)),
@@ -193,20 +200,20 @@ class Drawings:
 def score(variant: Variant, seed: int, drawings: Drawings, labels: np.ndarray) -> tuple:
     """(pendigits accuracy, load_digits test accuracy) of one variant trained with ``seed``."""
     split = load_digits_split()
-    config = replace(variant.config, seed=seed, augment=0)
-    extra = None
-    if variant.config.augment and variant.reduce is None:
-        # Exactly what prepare_data does for the preset, with this variant's distortions and
-        # reduction.
-        extra = augment_digits(
-            split.X_train,
-            split.y_train,
-            copies=variant.config.augment,
-            seed=seed,
-            distortions=variant.distortions,
-            reduction=variant.reduction,
+    config = replace(variant.config, seed=seed)
+    if variant.reduce is not None:
+        config = replace(config, augment=0)  # no reduction to pass distorted copies through
+    # The preset's own run (copies streamed in during training), with this variant's distortions
+    # and reduction.
+    shipped_spacing = training.COPY_SPACING
+    if variant.copy_spacing is not None:
+        training.COPY_SPACING = variant.copy_spacing
+    try:
+        *_, record = train(
+            config, split, distortions=variant.distortions, reduction=variant.reduction
         )
-    *_, record = train(config, split, extra_train=extra)
+    finally:
+        training.COPY_SPACING = shipped_spacing
     pen = evaluate(record.model, drawings.digits(variant), labels).accuracy
     return pen, record.test_acc
 
@@ -234,11 +241,7 @@ def shapes(seeds: int, limits: tuple[float, ...] = (1.0, 1.25, 1.5, 2.0, 3.0, np
         reduction = replace(DEFAULT_REDUCTION, max_widen=limit)
         hits = np.zeros(len(ONES), dtype=int)
         for seed in range(seeds):
-            extra = augment_digits(
-                split.X_train, split.y_train, SHIPPED.augment, seed, reduction=reduction
-            )
-            config = replace(SHIPPED, augment=0, seed=seed)
-            *_, record = train(config, split, extra_train=extra)
+            *_, record = train(replace(SHIPPED, seed=seed), split, reduction=reduction)
             for i, points in enumerate(ONES.values()):
                 for width in widths:
                     raster = render_strokes([Stroke(points, width)])

@@ -11,7 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitgui.core.augment import DEFAULT_DISTORTIONS, Distortions, augment_digits
+from digitgui.core.augment import (
+    DEFAULT_DISTORTIONS,
+    Distortions,
+    augment_digits,
+    distorted_copies,
+)
 from digitgui.core.data import load_digits_split
 from digitgui.core.model_io import load_default
 from digitgui.core.preprocess import Reduction, digits_to_bitmaps, reduce_ink
@@ -163,3 +168,26 @@ def test_default_model_script_is_reproducible(tmp_path):
     assert model.metadata["scores"]["load_digits_test"] >= 0.97
     assert model.metadata["made_by"]["preset"] == "default"
     assert model.metadata["created"] == script.RECIPE_DATE
+
+
+def test_streamed_copies_equal_the_copies_made_first(split):
+    config = dataclasses.replace(PRESETS["default"], augment=1)
+    made_first = prepare_data(config, split)
+    streamed = prepare_data(config, split, stream=True)
+    assert streamed.n_ready == len(split.y_train)
+    np.testing.assert_array_equal(streamed.y_train, made_first.y_train)
+    ready = streamed.n_ready
+    for j in range(streamed.copies.n_chunks):
+        ready = streamed.copies.make(j, streamed)
+    assert ready == len(made_first.y_train)
+    # Each chunk has its own seed: when it is made does not change the copies.
+    np.testing.assert_array_equal(streamed.Xb_train, made_first.Xb_train)
+
+
+def test_distorted_copies_keep_blank_digits_blank_and_follow_the_generator(split):
+    X = np.concatenate([split.X_test[:5], np.zeros((2, 64))])
+    a = distorted_copies(X, np.random.default_rng(4))
+    b = distorted_copies(X, np.random.default_rng(4))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (7, 64) and a.min() >= 0 and a.max() <= 16
+    assert np.all(a[5:] == 0) and np.all(a[:5].max(axis=1) > 0)

@@ -193,3 +193,71 @@ def test_default_preset_reaches_97_percent_validation_accuracy():
     assert final.outcome == "completed"
     assert final.val_acc >= 0.97
     assert final.test_acc >= 0.97
+
+
+# --- distorted copies streamed in during mini-batch training -------------------------------------
+
+STREAMED = dataclasses.replace(PRESETS["default"], hidden=(16,), iterations=200)
+
+
+def test_streamed_runs_start_on_the_originals_and_are_reproducible():
+    assert STREAMED.augment >= 1 and STREAMED.batch_size is not None
+    first = run(STREAMED)
+    # The first epoch shuffles only the original rows: no copy exists before the first update.
+    assert first[0].epoch == pytest.approx(STREAMED.batch_size / 1257)
+    again = run(STREAMED)
+    assert [r.cost for r in again] == [r.cost for r in first]
+    for a, b in zip(again[-1].model.mlp.weights, first[-1].model.mlp.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = run(dataclasses.replace(STREAMED, seed=STREAMED.seed + 1))
+    assert [r.cost for r in other] != [r.cost for r in first]
+
+
+def test_every_distorted_copy_is_trained_on_by_the_end():
+    final = run(STREAMED)[-1]
+    data = final.model.metadata["data"]
+    assert data["train_rows"] == 1257
+    assert data["rows_trained_on"] == 1257 * (1 + STREAMED.augment)
+
+
+def test_streamed_copies_leave_the_scaler_as_the_splits():
+    split = load_digits_split()
+    model = run(dataclasses.replace(STREAMED, iterations=20), split=split)[-1].model
+    np.testing.assert_array_equal(model.mean, split.scaler.mean_)
+    np.testing.assert_array_equal(model.scale, split.scaler.scale_)
+
+
+def test_streamed_copies_with_extra_rows_fit_the_scaler_on_originals_and_extra_rows():
+    from sklearn.preprocessing import StandardScaler
+
+    split = load_digits_split()
+    extra = (split.X_test[:30], split.y_test[:30])
+    final = run(dataclasses.replace(STREAMED, iterations=20), split=split, extra_train=extra)[-1]
+    expected = StandardScaler().fit(np.concatenate([split.X_train, extra[0]]))
+    np.testing.assert_allclose(final.model.mean, expected.mean_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(final.model.scale, expected.scale_, rtol=0, atol=1e-12)
+
+
+def test_stop_early_in_a_streamed_run_ends_cleanly_with_a_model():
+    split = load_digits_split()
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) >= 3
+
+    records = run(PRESETS["default"], split=split, should_stop=should_stop)
+    final = records[-1]
+    assert final.outcome == "stopped" and final.iteration == 3
+    assert final.model is not None
+    proba = final.model.predict_proba(split.X_test)
+    assert proba.shape == (len(split.y_test), 10) and np.all(np.isfinite(proba))
+    # Stopped before the first chunk of copies was due: only the original rows were used.
+    assert final.model.metadata["data"]["rows_trained_on"] == 1257
+
+
+def test_full_batch_runs_make_every_copy_first():
+    config = TrainConfig(batch_size=None, augment=1, iterations=3, hidden=(8,))
+    final = run(config)[-1]
+    assert final.model.metadata["data"]["rows_trained_on"] == 2 * 1257
+    assert [r.epoch for r in run(config)] == [1.0, 2.0, 3.0]
