@@ -230,6 +230,10 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seeds", type=int, default=5)
     args = p.parse_args()
+    if args.iterations < 1000:
+        p.error(
+            "--iterations must be at least 1000: the costs are compared where the notebook prints"
+        )
     part1(args.iterations, args.rounds)
     part2(args.seeds)
 

@@ -260,6 +260,16 @@ def test_guess_history_plots_the_drawings_probabilities_per_snapshot(qtbot, run,
 
     vb = view.plot.getPlotItem().vb
     target = int(its[len(its) // 2])
+    # pyqtgraph applies auto-range and layout lazily: map the click only once the view shows
+    # every snapshot and its geometry has stopped changing, or the click can miss the plot.
+    geometry = []
+
+    def settled() -> bool:
+        (x0, x1), _ = vb.viewRange()
+        geometry.append((vb.sceneBoundingRect(), x0, x1))
+        return x0 <= its[0] and x1 >= its[-1] and len(geometry) > 1 and geometry[-1] == geometry[-2]
+
+    qtbot.waitUntil(settled, timeout=3000)
     scene_point = vb.mapViewToScene(QPointF(target, 0.5))
     with qtbot.waitSignal(view.iterationSelected, timeout=2000) as blocker:
         qtbot.mouseClick(view.plot.viewport(), LEFT, pos=view.plot.mapFromScene(scene_point))
