@@ -363,13 +363,21 @@ def test_panel_wires_views_to_the_window_and_exposes_object_names(qtbot, model, 
     window.modelChanged.emit(model)
     digit = split.X_test[0].reshape(8, 8)
     window.digitChanged.emit(digit)
-    assert panel.test_set.report() is not None
+    # Only the tab on screen (the first, "Why this guess") has done its work; the others catch
+    # up with the latest model and drawing when they are shown.
     assert panel.attribution.attribution().predicted == model.predict(digit)
+    assert panel.test_set.report() is None and panel.nearest.neighbours() is None
+    tabs.setCurrentWidget(panel.test_set)
+    assert panel.test_set.report() is not None
+    tabs.setCurrentWidget(panel.nearest)
     assert panel.nearest.neighbours() is not None
+    expected = insight.NearestExamples(model, split).query(digit, panel.nearest.k_spin.value())
+    np.testing.assert_array_equal(panel.nearest.neighbours().indices, expected.indices)
 
     window.trainingProgress.emit(run[:-1])
     window.trainingFinished.emit(run[-1])
-    assert len(panel.guess_history.history()) == len(run)
+    assert len(panel.guess_history.history()) == len(run)  # collected even while hidden
+    tabs.setCurrentWidget(panel.hidden_units)
     assert panel.weight_tiles.status.text() == "trained model"
 
     with qtbot.waitSignal(panel.digitRequested, timeout=2000) as blocker:

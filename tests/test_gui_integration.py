@@ -58,13 +58,23 @@ def test_every_view_is_in_the_window(window):
 
 
 def test_views_follow_the_drawing(qtbot, window):
+    view = window.insight.attribution
+    window.insight_tabs.setCurrentWidget(view)
     drag(qtbot, window, SEVEN)
     digit = window.canvas.digit8x8()
-    view = window.insight.attribution
     qtbot.waitUntil(lambda: view.attribution() is not None, timeout=5000)
     np.testing.assert_array_equal(view.attribution().digit, digit)
     window.canvas.clear()
     qtbot.waitUntil(lambda: view.attribution() is None, timeout=5000)
+
+
+def test_a_hidden_view_catches_up_when_shown(qtbot, window):
+    view = window.insight.attribution
+    assert window.insight_tabs.currentWidget() is not view
+    drag(qtbot, window, SEVEN)
+    assert view.attribution() is None  # no work for a view nobody sees
+    window.insight_tabs.setCurrentWidget(view)
+    np.testing.assert_array_equal(view.attribution().digit, window.canvas.digit8x8())
 
 
 def test_a_requested_test_digit_is_shown_and_read_exactly(qtbot, window):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 from digitgui.core.data import DigitsSplit
@@ -33,6 +34,10 @@ class InsightPanel(QObject):
 
     ``digitRequested(digit)`` (raw (8, 8), 0..16): the user clicked a test or training digit to
     load it into the canvas.
+
+    Only the views on screen do their work when the model, the drawing or a training snapshot
+    changes; a hidden view gets the latest of each when it is shown. Recomputing six views on
+    every pen move and every snapshot cost the pen its latency and the training thread its GIL.
     """
 
     digitRequested = Signal(object)
@@ -52,6 +57,14 @@ class InsightPanel(QObject):
         self.hidden_units.addWidget(self.activations)
         self.hidden_units.setStretchFactor(0, 3)
         self.hidden_units.setStretchFactor(1, 2)
+
+        self._model: DigitClassifier | None = None
+        self._digit: np.ndarray | None = None
+        # Per hidden view, what it missed: a key ("model", "digit", "snapshot") -> the call that
+        # brings it up to date, in the order of the latest change of each.
+        self._pending: dict[QWidget, OrderedDict[str, Callable[[], None]]] = {}
+        for view in self._views():
+            view.installEventFilter(self)
 
         self.test_set.digitRequested.connect(self.digitRequested)
         self.nearest.digitRequested.connect(self.digitRequested)
@@ -83,6 +96,7 @@ class InsightPanel(QObject):
     # slots ----------------------------------------------------------------------------------------
 
     def set_model(self, model: DigitClassifier | None) -> None:
+        self._model = model
         for view in (
             self.test_set,
             self.attribution,
@@ -91,9 +105,10 @@ class InsightPanel(QObject):
             self.activations,
             self.step_through,
         ):
-            view.set_model(model)
+            self._deliver(view, "model", lambda v=view: v.set_model(self._model))
 
     def set_digit(self, digit: np.ndarray | None) -> None:
+        self._digit = digit
         for view in (
             self.attribution,
             self.nearest,
@@ -101,13 +116,42 @@ class InsightPanel(QObject):
             self.guess_history,
             self.step_through,
         ):
-            view.set_digit(digit)
+            self._deliver(view, "digit", lambda v=view: v.set_digit(self._digit))
 
     def add_progress(self, records: Iterable) -> None:
         records = list(records)
-        self.weight_tiles.add_progress(records)
-        self.activations.add_progress(records)
+        # The history needs every snapshot, shown or not; storing them is cheap.
         self.guess_history.add_progress(records)
+        live = [r for r in records if r.snapshot is not None or r.model is not None]
+        if not live:
+            return
+        for view in (self.weight_tiles, self.activations):
+            self._deliver(view, "snapshot", lambda v=view, r=live: v.add_progress(r))
+
+    def _views(self) -> tuple[QWidget, ...]:
+        return (
+            self.test_set,
+            self.attribution,
+            self.nearest,
+            self.weight_tiles,
+            self.activations,
+            self.guess_history,
+            self.step_through,
+        )
+
+    def _deliver(self, view: QWidget, key: str, call: Callable[[], None]) -> None:
+        if view.isVisible():
+            call()
+            return
+        pending = self._pending.setdefault(view, OrderedDict())
+        pending.pop(key, None)
+        pending[key] = call
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and watched in self._pending:
+            for call in self._pending.pop(watched).values():
+                call()
+        return super().eventFilter(watched, event)
 
     def training_finished(self, record) -> None:
         """The final ``Progress`` of a run: its model becomes the one every view shows."""
