@@ -81,7 +81,7 @@ def test_failed_save_leaves_the_old_file_intact(tmp_path, model, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("digitgui.core.model_io.os.replace", broken_replace)
+    monkeypatch.setattr("digitgui.core.atomic_file.os.replace", broken_replace)
     other = model.copy()
     other.mlp.weights[0][:] = 0
     with pytest.raises(OSError):

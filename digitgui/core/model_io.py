@@ -13,7 +13,6 @@ import io
 import itertools
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic_file import write_atomically
 from .mlp import ACTIVATIONS, MLP
 
 __all__ = [
@@ -153,23 +153,7 @@ class DigitClassifier:
         arrays["mean"] = self.mean
         arrays["scale"] = self.scale
         arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
-        data = _npz_bytes(arrays)
-        folder = path.parent if str(path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        try:
-            # mkstemp creates the file private (0600); give it the permissions a plain open()
-            # would have, or keep those of the file it replaces.
-            mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-            os.chmod(tmp, mode)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(path, _npz_bytes(arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DigitClassifier:
@@ -284,12 +268,6 @@ class DigitClassifier:
         return cls(
             MLP(weights, activation), mean, scale, None if clip is None else float(clip), meta
         )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _finite_float(a: np.ndarray, key: str, name: str) -> np.ndarray:

@@ -33,7 +33,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from .atomic_file import fsync_folder, write_atomically
 from .preprocess import raster_to_digit
 from .strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH, Stroke, render_strokes
 
@@ -403,28 +403,6 @@ def _fingerprint(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX): without it a power cut can undo the rename."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a folder; the rename is still atomic
-    finally:
-        os.close(fd)
-
-
 def _remove_stale_temp_files(path: Path) -> None:
     """Delete temporary files that interrupted saves of ``path`` left behind."""
     now = time.time()
@@ -439,28 +417,6 @@ def _remove_stale_temp_files(path: Path) -> None:
                 tmp.unlink()
         except OSError:
             pass
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that at every instant the file is either complete old or
-    complete new: temporary file in the same folder, fsync, rename, fsync the folder."""
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp creates the file private (0600); keep the permissions of the file it replaces,
-        # or those a plain open() would give.
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_folder(folder)
 
 
 def _keep_aside(path: Path, raw: bytes) -> Path:
@@ -482,7 +438,7 @@ def _keep_aside(path: Path, raw: bytes) -> Path:
         except BaseException:
             target.unlink(missing_ok=True)
             raise
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
         return target
     raise OSError(f"{path}: could not find a free name to keep the damaged file")
 
@@ -740,7 +696,8 @@ class DigitCollection:
         if path.resolve() == self.path.resolve():
             raise ValueError("export to another file than the collection itself")
         chosen = self._entries if indices is None else [self._entries[i] for i in indices]
-        _atomic_write(path, _file_bytes(self._line(e) for e in chosen))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, _file_bytes(self._line(e) for e in chosen))
         return path
 
     def import_from(self, path: str | os.PathLike) -> ImportResult:
@@ -802,7 +759,8 @@ class DigitCollection:
         return cached[1]
 
     def _write(self) -> None:
-        _atomic_write(self.path, _file_bytes(self._line(e) for e in self._entries))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.path, _file_bytes(self._line(e) for e in self._entries))
         self._lines = {e.id: self._lines[e.id] for e in self._entries}
         self._disk_fingerprint = _fingerprint(self.path)
         self._dirty = False
