@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from gui_helpers import drag
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 
 from digitgui.core.preprocess import frame_window, raster_to_digit
@@ -22,16 +23,6 @@ def canvas(qtbot):
     c.show()
     qtbot.waitExposed(c)
     return c
-
-
-def drag(qtbot, canvas: DrawingCanvas, points) -> list[QPoint]:
-    """Press, move through and release at canvas points ``(x, y)``; returns the widget points."""
-    widget = [canvas.widget_point(x, y).toPoint() for x, y in points]
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=widget[0])
-    for p in widget[1:]:
-        qtbot.mouseMove(canvas, p)
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=widget[-1])
-    return widget
 
 
 def test_empty_canvas_has_no_digit(canvas):

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from gui_helpers import SEVEN, drag
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
@@ -15,7 +16,6 @@ from digitgui.core.training import PRESETS
 from digitgui.gui.main_window import MainWindow
 from digitgui.gui.worker import running_threads
 
-SEVEN = [(70.0, 50.0), (180.0, 50.0), (110.0, 210.0)]
 VIEW_NAMES = (
     "testSetView",
     "confusionMatrix",
@@ -40,15 +40,6 @@ def window(qtbot):
     assert not running_threads()
 
 
-def drag(qtbot, window: MainWindow, points) -> None:
-    canvas = window.canvas
-    widget = [canvas.widget_point(x, y).toPoint() for x, y in points]
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=widget[0])
-    for p in widget[1:]:
-        qtbot.mouseMove(canvas, p)
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=widget[-1])
-
-
 def test_every_view_is_in_the_window(window):
     for name in VIEW_NAMES:
         assert window.findChild(QWidget, name) is not None, name
@@ -60,7 +51,7 @@ def test_every_view_is_in_the_window(window):
 def test_views_follow_the_drawing(qtbot, window):
     view = window.insight.attribution
     window.insight_tabs.setCurrentWidget(view)
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     digit = window.canvas.digit8x8()
     qtbot.waitUntil(lambda: view.attribution() is not None, timeout=5000)
     np.testing.assert_array_equal(view.attribution().digit, digit)
@@ -71,7 +62,7 @@ def test_views_follow_the_drawing(qtbot, window):
 def test_a_hidden_view_catches_up_when_shown(qtbot, window):
     view = window.insight.attribution
     assert window.insight_tabs.currentWidget() is not view
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     assert view.attribution() is None  # no work for a view nobody sees
     window.insight_tabs.setCurrentWidget(view)
     np.testing.assert_array_equal(view.attribution().digit, window.canvas.digit8x8())
@@ -85,7 +76,7 @@ def test_a_requested_test_digit_is_shown_and_read_exactly(qtbot, window):
     np.testing.assert_allclose(window.probabilities(), window.model().predict_proba(digit))
     assert not window.canvas.is_empty() and window.canvas.strokes() == []
     # Drawing afterwards starts a new drawing rather than adding to the shown digit.
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     assert window.canvas.loaded_digit() is None
     assert len(window.canvas.strokes()) == 1
     assert not np.array_equal(window.canvas.digit8x8(), digit)
@@ -98,7 +89,7 @@ def test_undo_removes_a_shown_digit(window):
 
 
 def test_digit_key_on_the_canvas_adds_to_my_digits(qtbot, window):
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, Qt.Key.Key_7)
     path = default_collection_path()
@@ -134,7 +125,7 @@ def test_delete_and_undo_in_the_gallery_act_on_my_digits_not_the_canvas(qtbot, w
     view = window.my_digits
     for label in (1, 2):
         view.add_digit(load_digits_split().X_train[label].reshape(8, 8), label)
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     window.insight_tabs.setCurrentWidget(view)
     gallery = window.findChild(QWidget, "myDigitsGallery")
     view.select_rows([0])

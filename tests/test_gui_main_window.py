@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from gui_helpers import SEVEN, drag
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -26,7 +27,6 @@ from digitgui.core.training import NOTEBOOK_ORDER_EXPLANATION, PRESETS
 from digitgui.gui.main_window import MainWindow
 from digitgui.gui.worker import running_threads
 
-SEVEN = [(70.0, 50.0), (180.0, 50.0), (110.0, 210.0)]
 SHORT = dataclasses.replace(PRESETS["default"], iterations=120, eval_every=10)
 ENDLESS = dataclasses.replace(PRESETS["default"], iterations=1_000_000, eval_every=50)
 NOTEBOOK_COST_AT_1000 = 0.10841846755807866  # printed by shared/seed/notebook.txt
@@ -41,15 +41,6 @@ def window(qtbot):
     yield w
     w.close()
     assert not running_threads()
-
-
-def drag(qtbot, window: MainWindow, points) -> None:
-    canvas = window.canvas
-    widget = [canvas.widget_point(x, y).toPoint() for x, y in points]
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=widget[0])
-    for p in widget[1:]:
-        qtbot.mouseMove(canvas, p)
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=widget[-1])
 
 
 def click(qtbot, window: MainWindow, name: str) -> None:
@@ -82,7 +73,7 @@ def test_empty_canvas_shows_a_hint_not_an_answer(window):
 def test_drawing_gives_the_8x8_and_the_models_probabilities(qtbot, window):
     digits = []
     window.digitChanged.connect(digits.append)
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     digit = window.canvas.digit8x8()
     np.testing.assert_array_equal(digit, raster_to_digit(window.canvas.raster()))
     np.testing.assert_array_equal(window.digit_view.digit(), digit)
@@ -97,7 +88,7 @@ def test_drawing_gives_the_8x8_and_the_models_probabilities(qtbot, window):
 
 
 def test_training_run_emits_progress_fills_the_plot_and_replaces_the_model(qtbot, window):
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     shipped = window.model()
     window.training_panel.set_config(SHORT)
     batches, models = [], []
@@ -130,7 +121,7 @@ def test_training_run_emits_progress_fills_the_plot_and_replaces_the_model(qtbot
 
 
 def test_probabilities_follow_the_network_while_it_trains(qtbot, window):
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     digit = window.canvas.digit8x8()
     shipped = window.probabilities()
     snapshots = []
@@ -260,7 +251,7 @@ def test_bad_model_file_gets_a_dialog_and_keeps_the_model(qtbot, window, tmp_pat
 def test_export_drawing_as_png(qtbot, window, tmp_path):
     path = tmp_path / "drawing.png"
     assert not window.export_drawing(path)  # empty canvas: refused with a message
-    drag(qtbot, window, SEVEN)
+    drag(qtbot, window.canvas, SEVEN)
     assert window.export_drawing(path)
     from digitgui.cli import main
 
@@ -321,8 +312,8 @@ def test_every_control_has_a_tooltip(window):
 def test_keyboard_shortcuts(qtbot, window):
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    drag(qtbot, window, SEVEN)
-    drag(qtbot, window, [(60.0, 130.0), (200.0, 130.0)])
+    drag(qtbot, window.canvas, SEVEN)
+    drag(qtbot, window.canvas, [(60.0, 130.0), (200.0, 130.0)])
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(window.canvas.strokes()) == 1
