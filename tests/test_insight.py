@@ -9,30 +9,13 @@ import sys
 
 import numpy as np
 import pytest
+from notebook_reference import W1_NEW, W2_NEW
 
 from digitgui.core import insight
 from digitgui.core.data import load_digits_split
 from digitgui.core.mlp import MLP, X_bias, get_z
 from digitgui.core.model_io import DigitClassifier, load_default
 from digitgui.core.training import PRESETS, train
-
-# What notebook cell 29 prints (shared/seed/notebook.txt), 8 decimals.
-NOTEBOOK_W1_NEW = np.array(
-    [
-        [-0.00016792, -0.00125257, -0.0010004],
-        [0.02032425, -0.00924846, 0.02722287],
-        [-0.04946549, 0.03749486, 0.01092531],
-        [0.0293399, 0.02062628, -0.02024931],
-    ]
-)
-NOTEBOOK_W2_NEW = np.array(
-    [
-        [-0.00833061, -0.00833205, 0.01666266],
-        [0.01845714, -0.0086132, 0.03015606],
-        [-0.04873108, 0.03936466, 0.00936642],
-        [0.02936574, 0.01906595, -0.0184317],
-    ]
-)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +45,8 @@ def short_run():
 
 def test_worked_example_reproduces_the_notebooks_printed_weights():
     step = insight.notebook_worked_example()
-    np.testing.assert_allclose(step["W1_new"], NOTEBOOK_W1_NEW, atol=5e-9, rtol=0)
-    np.testing.assert_allclose(step["W2_new"], NOTEBOOK_W2_NEW, atol=5e-9, rtol=0)
+    np.testing.assert_allclose(step["W1_new"], W1_NEW, atol=5e-9, rtol=0)
+    np.testing.assert_allclose(step["W2_new"], W2_NEW, atol=5e-9, rtol=0)
 
 
 def test_worked_example_names_follow_the_notebook_in_order():
