@@ -113,9 +113,8 @@ def test_training_uses_my_digits_when_asked(qtbot, window, monkeypatch):
         return original(config, extra_train=extra_train)
 
     monkeypatch.setattr(window.training_runner(), "start", spy)
-    window.start_training(dataclasses.replace(PRESETS["default"], iterations=5, augment=0))
     with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
-        pass
+        window.start_training(dataclasses.replace(PRESETS["default"], iterations=5, augment=0))
     X, y = seen["extra"]
     assert len(y) > 0 and set(y.tolist()) == {4}
     assert X.shape[1] == 64
