@@ -35,8 +35,9 @@ def _npz(path: Path, **arrays) -> Path:
 
 
 def _arrays(model: DigitClassifier, **meta_changes) -> dict:
+    """The arrays of a format-1 file (one network as ``W0 ...``), as older digitgui wrote them."""
     meta = {
-        "format_version": FORMAT_VERSION,
+        "format_version": 1,
         "layer_sizes": list(model.mlp.layer_sizes),
         "activation": "relu",
         "clip": None,
@@ -70,7 +71,7 @@ def test_saving_twice_gives_identical_bytes(tmp_path, model):
 def test_file_is_a_plain_npz_without_pickles(tmp_path, model):
     path = model.save(tmp_path / "m.npz")
     with np.load(path, allow_pickle=False) as f:
-        assert set(f.files) == {"W0", "W1", "mean", "scale", "metadata"}
+        assert set(f.files) == {"net0_W0", "net0_W1", "mean", "scale", "metadata"}
         json.loads(str(f["metadata"]))
 
 
@@ -174,6 +175,14 @@ def test_missing_array(tmp_path, model):
     assert "'scale' is missing" in _error(_npz(tmp_path / "m.npz", **arrays))
 
 
+def test_a_format_1_file_still_loads_as_one_uncalibrated_network(tmp_path, model):
+    loaded = DigitClassifier.load(_npz(tmp_path / "old.npz", **_arrays(model, clip=5.0)))
+    assert loaded.n_members == 1 and loaded.temperature == 1.0
+    assert loaded.confidence_threshold is None
+    digits = np.random.default_rng(1).integers(0, 17, (5, 64))
+    np.testing.assert_array_equal(loaded.predict_proba(digits), model.predict_proba(digits))
+
+
 def test_newer_format_version(tmp_path, model):
     arrays = _arrays(model, format_version=FORMAT_VERSION + 1)
     assert "newer digitgui" in _error(_npz(tmp_path / "m.npz", **arrays))
@@ -214,8 +223,124 @@ def test_damaged_member_inside_a_valid_zip(tmp_path, model):
         for info in src.infolist():
             data = src.read(info)
             dst.writestr(
-                info.filename, data[: len(data) // 3] if info.filename == "W0.npy" else data
+                info.filename, data[: len(data) // 3] if info.filename == "net0_W0.npy" else data
             )
     p.write_bytes(buf.getvalue())
     msg = _error(p)
     assert "W0" in msg
+
+
+# --- ensembles ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ensemble() -> DigitClassifier:
+    rng = np.random.default_rng(0)
+    members = [MLP.create((64, 16, 10), seed=k) for k in range(3)]
+    return DigitClassifier(
+        members,
+        rng.uniform(0, 8, 64),
+        rng.uniform(0.5, 6, 64),
+        clip=5.0,
+        metadata={"note": "ensemble"},
+        temperature=1.7,
+        confidence_threshold=0.6,
+    )
+
+
+def test_ensemble_averages_its_networks_then_applies_the_temperature(ensemble):
+    digits = np.random.default_rng(2).integers(0, 17, (7, 64))
+    Z = ensemble.standardize(digits)
+    mean = np.mean([m.predict_proba(Z) for m in ensemble.members], axis=0)
+    expected = np.exp(np.log(mean) / 1.7)
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(ensemble.predict_proba(digits), expected, rtol=1e-12)
+    np.testing.assert_allclose(ensemble.logits(digits), np.log(mean), rtol=1e-12)
+    # The temperature never changes which class wins.
+    np.testing.assert_array_equal(ensemble.predict(digits), np.argmax(mean, axis=1))
+
+
+def test_one_member_of_an_ensemble_is_that_network_alone(ensemble):
+    digits = np.random.default_rng(3).integers(0, 17, (4, 64))
+    one = ensemble.member(2)
+    assert one.n_members == 1 and one.temperature == 1.0
+    np.testing.assert_array_equal(
+        one.predict_proba(digits), ensemble.members[2].predict_proba(ensemble.standardize(digits))
+    )
+    with pytest.raises(IndexError):
+        ensemble.member(3)
+
+
+def test_ensemble_round_trip(tmp_path, ensemble):
+    loaded = DigitClassifier.load(ensemble.save(tmp_path / "e.npz"))
+    assert loaded.n_members == 3
+    assert loaded.temperature == 1.7 and loaded.confidence_threshold == 0.6
+    for a, b in zip(loaded.members, ensemble.members, strict=True):
+        for wa, wb in zip(a.weights, b.weights, strict=True):
+            np.testing.assert_array_equal(wa, wb)
+    digits = np.random.default_rng(1).integers(0, 17, (5, 8, 8))
+    np.testing.assert_array_equal(loaded.predict_proba(digits), ensemble.predict_proba(digits))
+
+
+def test_networks_of_different_shapes_cannot_form_an_ensemble():
+    with pytest.raises(ValueError, match="same shape"):
+        DigitClassifier(
+            [MLP.create((64, 16, 10), seed=0), MLP.create((64, 8, 10), seed=1)],
+            np.zeros(64),
+            np.ones(64),
+        )
+
+
+def _ensemble_arrays(tmp_path, ensemble, **meta_changes) -> dict:
+    with np.load(ensemble.save(tmp_path / "good.npz"), allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays["metadata"]))
+    meta.update(meta_changes)
+    arrays["metadata"] = np.array(json.dumps(meta))
+    return arrays
+
+
+@pytest.mark.parametrize(
+    ("temperature", "words"),
+    [
+        (float("nan"), "temperature must be a positive number"),
+        (0, "temperature must be a positive number"),
+        (-1.5, "temperature must be a positive number"),
+        ("hot", "temperature must be a positive number"),
+        (None, "temperature must be a positive number"),
+    ],
+)
+def test_bad_temperature_is_refused(tmp_path, ensemble, temperature, words):
+    arrays = _ensemble_arrays(tmp_path, ensemble, temperature=temperature)
+    assert words in _error(_npz(tmp_path / "m.npz", **arrays))
+
+
+@pytest.mark.parametrize("threshold", [0, 1.5, float("nan"), "sure"])
+def test_bad_confidence_threshold_is_refused(tmp_path, ensemble, threshold):
+    arrays = _ensemble_arrays(tmp_path, ensemble, confidence_threshold=threshold)
+    assert "confidence threshold" in _error(_npz(tmp_path / "m.npz", **arrays))
+
+
+@pytest.mark.parametrize("members", [0, -2, 2.5, "three", None, True])
+def test_bad_member_count_is_refused(tmp_path, ensemble, members):
+    arrays = _ensemble_arrays(tmp_path, ensemble, members=members)
+    assert "members must be" in _error(_npz(tmp_path / "m.npz", **arrays))
+
+
+def test_a_member_listed_but_missing_is_named(tmp_path, ensemble):
+    arrays = _ensemble_arrays(tmp_path, ensemble, members=4)
+    assert "'net3_W0' is missing" in _error(_npz(tmp_path / "m.npz", **arrays))
+
+
+def test_a_member_of_another_size_is_refused(tmp_path, ensemble):
+    arrays = _ensemble_arrays(tmp_path, ensemble)
+    arrays["net1_W0"] = np.zeros((65, 8))
+    msg = _error(_npz(tmp_path / "m.npz", **arrays))
+    assert "network 2's net1_W0 has shape (65, 8), expected (65, 16)" in msg
+
+
+def test_an_array_the_metadata_does_not_describe_is_refused(tmp_path, ensemble):
+    arrays = _ensemble_arrays(tmp_path, ensemble, members=2)
+    assert "'net2_W0' that the metadata does not describe" in _error(
+        _npz(tmp_path / "m.npz", **arrays)
+    )

@@ -35,6 +35,7 @@ from .mlp import (
     get_z,
     grad,
     softmax,
+    stacked_forward,
     update_weight,
 )
 from .model_io import DigitClassifier
@@ -402,9 +403,11 @@ def snapshot_probabilities(models: Sequence[DigitClassifier], digit: np.ndarray)
 
 
 def _same_inputs(models: Sequence[DigitClassifier]) -> bool:
-    """Whether the models share layer sizes, activation and input standardisation."""
+    """Whether the models are single uncalibrated networks sharing layer sizes, activation and
+    input standardisation (snapshots of one run): then one stacked pass computes them all."""
     first = models[0]
-    return all(_compatible(first, m) for m in models[1:])
+    single = all(m.n_members == 1 and m.temperature == 1.0 for m in models)
+    return single and all(_compatible(first, m) for m in models[1:])
 
 
 def _compatible(a: DigitClassifier, b: DigitClassifier) -> bool:
@@ -425,15 +428,8 @@ def _stack_weights(models: Sequence[DigitClassifier]) -> list[np.ndarray]:
 def _stacked_forward(
     like: DigitClassifier, stacked: list[np.ndarray], digit: np.ndarray
 ) -> np.ndarray:
-    act, _ = ACTIVATIONS[like.mlp.activation]
-    A = like.standardize(_one_digit(digit))[None]  # (1, 1, 64), broadcast over the models
-    last = len(stacked) - 1
-    for l, W in enumerate(stacked):
-        # get_z(X_bias(A), W) for every model at once: adding the bias row W[:, 0] is the same as
-        # multiplying a leading column of ones by it.
-        Z = get_z(A, W[:, 1:, :]) + W[:, :1, :]
-        A = softmax(Z) if l == last else act(Z)
-    return A[:, 0, :]
+    Z = like.standardize(_one_digit(digit))  # (1, 64), broadcast over the models
+    return stacked_forward(stacked, Z, like.mlp.activation)[:, 0, :]
 
 
 class GuessHistory:

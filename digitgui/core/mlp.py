@@ -36,6 +36,7 @@ __all__ = [
     "relu",
     "sigmoid",
     "softmax",
+    "stacked_forward",
     "update_weight",
 ]
 
@@ -273,6 +274,15 @@ class MLP:
         """Class probabilities ``(n, n_classes)`` for ``X (n, fan_in)`` (no bias column)."""
         return self.forward(X)[-1]
 
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """The output layer's scores before the softmax, ``Z_out (n, n_classes)``."""
+        X = self._check_input(X)
+        act, _ = ACTIVATIONS[self.activation]
+        A = X
+        for W in self.weights[:-1]:
+            A = act(get_z(X_bias(A), W))
+        return get_z(X_bias(A), self.weights[-1])
+
     def loss_and_grads(self, X: np.ndarray, Y_onehot: np.ndarray) -> tuple[float, list[np.ndarray]]:
         """Cross-entropy cost (the notebook's ``cost_softmax``) and its gradient for every weight
         matrix, averaged over the batch; ``grads[l]`` has the shape of ``weights[l]``."""
@@ -386,6 +396,28 @@ class Workspace:
                 update(l, grads[l])
             if l > 0:
                 E = self._err(self.A_bias[l][:, 1:], E, weights[l], out=self.E[l - 1])
+
+
+def stacked_forward(
+    stacked: Sequence[np.ndarray], X: np.ndarray, activation: str = "relu"
+) -> np.ndarray:
+    """Softmax outputs of ``k`` networks of one shape at once: ``(k, n, n_classes)``.
+
+    ``stacked[l]`` is ``W[l]`` of every network, ``(k, fan_in + 1, fan_out)``; ``X`` is
+    ``(n, fan_in)`` (shared by all networks) or ``(k, n, fan_in)``. Each layer is one batched
+    product instead of ``k`` calls, whose fixed cost dominates when ``n`` is small (one drawing).
+    """
+    act, _ = ACTIVATIONS[activation]
+    A = np.asarray(X, dtype=np.float64)
+    if A.ndim == 2:
+        A = A[None]  # broadcast over the networks
+    last = len(stacked) - 1
+    for l, W in enumerate(stacked):
+        # get_z(X_bias(A), W) for every network at once: adding the bias row W[:, 0] is the same
+        # as multiplying a leading column of ones by it.
+        Z = np.matmul(A, W[:, 1:, :]) + W[:, :1, :]
+        A = softmax(Z) if l == last else act(Z)
+    return A
 
 
 def feature_major(X: np.ndarray, dtype=None) -> np.ndarray:
