@@ -35,6 +35,15 @@ def _no_thread_left_running():
         pytest.fail(f"test left threads running: {', '.join(leaked)}")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    """One cache folder for the whole run (the pendigits.tra training drawings are made once),
+    never the developer's own."""
+    if "DIGITGUI_CACHE_DIR" not in os.environ:
+        os.environ["DIGITGUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("digitgui-cache"))
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch):
     """Every test gets its own settings file and data folder (the app reads DIGITGUI_SETTINGS and

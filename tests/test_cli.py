@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +86,7 @@ def test_divergence_exits_1_with_advice(capsys):
         (["predict", "/no/such/image.png"], "no such file"),
         (["eval", "--model", "/no/such/model.npz"], "no such file"),
         (["eval", "--pendigits", "/no/such/dir"], "no such pendigits file"),
+        (["eval", "--plot", "/nonexistent/x.png"], "does not exist"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(capsys, argv, fragment):
@@ -147,8 +151,98 @@ def test_eval_reports_test_accuracy_and_pendigits(capsys, tmp_path):
     assert result["load_digits_test"]["n"] == 270
     assert result["load_digits_test"]["accuracy"] >= 0.97
     assert result["pendigits"]["n"] == 5
+    assert result["pendigits"]["packed"] is False
+    assert result["pendigits"]["file"] == str(sample)
     cm = np.array(result["pendigits"]["confusion"])
     assert cm.sum() == 5 and cm[1].sum() == 2 and cm[8].sum() == 1
+
+
+@pytest.fixture(scope="module")
+def packed_eval(tmp_path_factory) -> tuple[dict, Path]:
+    """``digitgui eval --json --plot`` on the packed pendigits.tes, run once for the module (it
+    draws 3,498 trajectories): the JSON result and the image."""
+    png = tmp_path_factory.mktemp("plot") / "reliability.png"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["eval", "--json", "--quiet", "--plot", str(png)])
+    assert code == 0
+    return json.loads(out.getvalue()), png
+
+
+def test_eval_measures_the_packed_pendigits_with_calibration(packed_eval):
+    result, png = packed_eval
+    pen = result["pendigits"]
+    assert pen["file"] == "pendigits.tes" and pen["packed"] is True
+    assert pen["n"] == 3498 and 0.5 < pen["accuracy"] <= 1
+    for part in (pen, result["load_digits_test"]):
+        cal = part["calibration"]
+        assert 0 <= cal["ece"] <= 1 and cal["coverage"] == 0.95
+        assert part["accuracy"] <= cal["accuracy_at_coverage"] <= 1
+        assert sum(cal["reliability"]["counts"]) == part["n"]
+    assert result["plot"] == str(png)
+
+
+def test_eval_plot_writes_a_png(packed_eval):
+    _, png = packed_eval
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and 5_000 < len(data) < 2_000_000
+    with Image.open(png) as image:
+        assert image.format == "PNG"
+        width, height = image.size
+    assert width > height >= 300  # two diagrams side by side
+
+
+def test_eval_text_report_shows_calibration(capsys, packed_eval):
+    # The drawn pendigits.tes is cached in the process by the fixture's run: this one is quick.
+    assert main(["eval", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "pendigits (pendigits.tes, packed copy, drawn with the app's pen)" in out
+    assert out.count("calibration error:") == 2
+    assert out.count("accuracy on the surest 95%") == 2
+    assert out.count("reliability (when the network is this sure") == 2
+
+
+def test_eval_without_the_packed_pendigits_warns_and_measures_load_digits(
+    capsys, tmp_path, monkeypatch
+):
+    gone = tmp_path / "pendigits.npz"
+    monkeypatch.setattr("digitgui.core.pendigits.packed_pendigits_path", lambda: gone)
+    assert main(["eval", "--json", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["load_digits_test"]["n"] == 270 and "pendigits" not in result
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("digitgui: warning:") and str(gone) in err and "missing" in err
+
+
+def test_eval_plot_into_a_folder_exits_2(capsys, tmp_path):
+    assert main(["eval", "--plot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is a folder" in err
+
+
+def test_eval_plot_needs_no_display(tmp_path):
+    # A separate process with no display and no Qt platform chosen: the CLI picks offscreen.
+    sample = tmp_path / "pendigits.tes"
+    sample.write_text(
+        "c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,c12,c13,c14,c15,c16,class\n"
+        "47,100,27,81,57,37,26,0,0,23,56,53,100,90,40,98,8\n"
+    )
+    png = tmp_path / "out.png"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    argv = ["eval", "--quiet", "--pendigits", str(sample), "--plot", str(png)]
+    run = subprocess.run(
+        [sys.executable, "-m", "digitgui", *argv], capture_output=True, text=True, env=env
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"reliability diagrams saved to {png}" in run.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_python_dash_m_and_version():

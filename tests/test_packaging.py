@@ -36,6 +36,9 @@ def test_wheel_contains_the_default_model(tmp_path):
         names = set(zf.namelist())
         assert "digitgui/resources/default_model.npz" in names
         shipped = zf.read("digitgui/resources/default_model.npz")
+        assert "digitgui/resources/pendigits.npz" in names
+        packed = zf.read("digitgui/resources/pendigits.npz")
     assert shipped == (ROOT / "resources" / "default_model.npz").read_bytes()
+    assert packed == (ROOT / "resources" / "pendigits.npz").read_bytes()
     assert "digitgui/core/mlp.py" in names and "digitgui/cli.py" in names
     assert not any(n.startswith("tests/") for n in names)

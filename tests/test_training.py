@@ -261,3 +261,117 @@ def test_full_batch_runs_make_every_copy_first():
     final = run(config)[-1]
     assert final.model.metadata["data"]["rows_trained_on"] == 2 * 1257
     assert [r.epoch for r in run(config)] == [1.0, 2.0, 3.0]
+
+
+# --- ensembles and calibration --------------------------------------------------------------------
+
+SMALL = dataclasses.replace(
+    PRESETS["default"], hidden=(16,), iterations=60, eval_every=20, augment=0
+)
+
+
+def test_networks_of_an_ensemble_train_side_by_side_as_runs_of_their_own_seeds():
+    config = dataclasses.replace(SMALL, members=3, seed=5)
+    records = run(config)
+    assert [r.iteration for r in records] == list(range(1, 61))
+    model = records[-1].model
+    assert model.n_members == 3
+    singles = [run(dataclasses.replace(SMALL, seed=5 + k))[-1].model for k in range(3)]
+    for member, single in zip(model.members, singles, strict=True):
+        for a, b in zip(member.weights, single.mlp.weights, strict=True):
+            np.testing.assert_array_equal(a, b)
+    # The cost of an iteration is the mean of the networks' costs; accuracies are the ensemble's.
+    assert records[0].cost == pytest.approx(
+        np.mean(
+            [run(dataclasses.replace(SMALL, seed=5 + k, iterations=1))[0].cost for k in range(3)]
+        )
+    )
+    split = load_digits_split(42)
+    expected = np.mean(model.predict(split.X_test) == split.y_test)
+    assert records[-1].test_acc == pytest.approx(expected)
+    assert len(model.metadata["members_accuracy"]) == 3
+    assert model.metadata["training"]["members"] == 3
+
+
+def test_an_ensemble_with_distorted_copies_makes_each_copy_once_and_shares_it():
+    config = dataclasses.replace(SMALL, members=2, augment=1, iterations=40)
+    final = run(config)[-1]
+    assert final.model.n_members == 2 and final.outcome == "completed"
+
+
+def test_stopping_an_ensemble_ends_every_network_at_the_same_iteration():
+    stop = threading.Event()
+    config = dataclasses.replace(SMALL, members=3, iterations=10_000)
+    records = []
+    for r in train(config, should_stop=stop.is_set):
+        records.append(r)
+        if r.iteration == 25:
+            stop.set()
+    final = records[-1]
+    assert final.outcome == "stopped" and final.model.n_members == 3
+    assert final.iteration == 26
+
+
+def test_a_diverging_network_ends_the_ensemble_with_its_message():
+    config = dataclasses.replace(SMALL, members=2, lr=1e6, optimizer="gd", iterations=300)
+    final = run(config)[-1]
+    assert final.outcome == "diverged"
+    assert "smaller learning rate" in final.message
+    assert all(np.isfinite(w).all() for m in final.model.members for w in m.weights)
+
+
+def test_ensemble_snapshots_hold_every_network():
+    config = dataclasses.replace(SMALL, members=2, iterations=30)
+    snaps = [r.snapshot for r in train(config, snapshot_interval=0.0) if r.snapshot is not None]
+    assert snaps and all(s.n_members == 2 for s in snaps)
+
+
+def test_calibration_fits_a_temperature_of_at_least_one_and_a_not_sure_threshold():
+    config = dataclasses.replace(SMALL, members=2, calibrate=True, iterations=200)
+    model = run(config)[-1].model
+    cal = model.metadata["calibration"]
+    assert model.temperature >= 1.0 and model.temperature == cal["temperature"]
+    assert cal["temperature_fitted"] > 0
+    assert 0 < model.confidence_threshold <= 1
+    # About NOT_SURE_CORRECT_FRACTION of the correctly read calibration rows fall below it.
+    split = load_digits_split(42)
+    probs = model.predict_proba(split.X_val)
+    right = probs.argmax(axis=1) == split.y_val
+    below = np.mean(probs[right].max(axis=1) < model.confidence_threshold)
+    assert below <= 0.05
+
+
+def test_handwriting_rows_hold_out_every_drawing_of_the_held_out_trajectories(monkeypatch):
+    from digitgui.core import handwriting, training
+
+    n_traj = 200
+    rng = np.random.default_rng(0)
+
+    class FakeSet:
+        row = np.tile(np.arange(n_traj), 3)
+        copy = np.repeat(np.arange(3), n_traj)
+        X = rng.integers(0, 17, (3 * n_traj, 64)).astype(np.float64)
+        y = np.tile(rng.integers(0, 10, n_traj), 3)
+
+    asked = {}
+
+    def fake(variants, **_):
+        asked["variants"] = variants
+        return FakeSet
+
+    monkeypatch.setattr(handwriting, "training_drawings", fake)
+    (X, _), (Xh, _) = training.handwriting_rows(3)
+    assert asked["variants"] == 2
+    held = training.handwriting_holdout(n_traj)
+    assert held.sum() == int(training.HANDWRITING_HOLDOUT * n_traj)
+    assert len(Xh) == 3 * held.sum() and len(X) == 3 * (~held).sum()
+    held_rows = {tuple(r) for r in FakeSet.X[held[FakeSet.row]]}
+    assert not any(tuple(r) in held_rows for r in X)
+
+
+def test_handwriting_and_members_are_validated():
+    with pytest.raises(ValueError, match="handwriting"):
+        dataclasses.replace(SMALL, handwriting=-1)
+    with pytest.raises(ValueError, match="members"):
+        dataclasses.replace(SMALL, members=0)
+    assert PRESETS["handwriting"].members == 3 and PRESETS["handwriting"].calibrate

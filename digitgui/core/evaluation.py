@@ -1,13 +1,20 @@
-"""Accuracy, per-class precision and recall, and confusion matrices."""
+"""Accuracy, per-class precision and recall, confusion matrices, and how honest the
+probabilities are (calibration error, accuracy on the surest drawings, reliability table)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-__all__ = ["EvalReport", "confusion_matrix", "evaluate"]
+from .calibration import ReliabilityTable, accuracy_at_coverage, reliability_table
+
+__all__ = ["COVERAGE", "EvalReport", "confusion_matrix", "evaluate"]
+
+#: The share of drawings :attr:`EvalReport.accuracy_at_95` keeps: the surest 95%.
+COVERAGE = 0.95
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -63,9 +70,27 @@ class EvalReport:
         with np.errstate(invalid="ignore", divide="ignore"):
             return _frozen(np.diag(cm) / cm.sum(axis=0))
 
+    @cached_property
+    def reliability(self) -> ReliabilityTable:
+        """The top-class probabilities in 15 confidence bins, each bin's accuracy beside them."""
+        return reliability_table(self.probabilities, self.y_true)
+
+    @property
+    def ece(self) -> float:
+        """Expected calibration error (15 bins): 0 for honest probabilities (NaN if no digits)."""
+        return self.reliability.ece
+
+    @cached_property
+    def accuracy_at_95(self) -> float:
+        """Accuracy on the 95% of digits the model is surest of (NaN if no digits)."""
+        return accuracy_at_coverage(self.probabilities, self.y_true, COVERAGE)
+
     def to_dict(self) -> dict:
         def clean(a: np.ndarray) -> list:
             return [None if np.isnan(v) else float(v) for v in a]
+
+        def number(v: float) -> float | None:
+            return None if np.isnan(v) else float(v)
 
         return {
             "n": self.n,
@@ -73,11 +98,31 @@ class EvalReport:
             "recall": clean(self.recall),
             "precision": clean(self.precision),
             "confusion": self.confusion.tolist(),
+            "calibration": {
+                "ece": number(self.ece),
+                "coverage": COVERAGE,
+                "accuracy_at_coverage": number(self.accuracy_at_95),
+                "reliability": self.reliability.to_dict(),
+            },
         }
 
     def format(self, title: str) -> str:
-        """A plain-text report: overall accuracy, per-digit recall/precision, confusion matrix."""
+        """A plain-text report: overall accuracy, how honest the probabilities are (calibration
+        error, accuracy on the surest 95%, reliability table), per-digit recall/precision, and
+        the confusion matrix."""
         lines = [f"{title}: {100 * self.accuracy:.2f}% of {self.n} digits read correctly"]
+        if self.n:
+            kept = math.ceil(COVERAGE * self.n - 1e-9)
+            lines.append(
+                f"  calibration error: {self.ece:.3f} (how far its confidence is from how often "
+                "it is right; 0 = honest)"
+            )
+            lines.append(
+                f"  accuracy on the surest {100 * COVERAGE:.0f}% ({kept} digits): "
+                f"{100 * self.accuracy_at_95:.2f}%"
+            )
+            lines.append("  reliability (when the network is this sure, how often it is right):")
+            lines.append(self.reliability.format(indent="    "))
         lines.append("  digit    n  recall  precision")
         cm = self.confusion
         for d in range(10):
@@ -92,12 +137,30 @@ class EvalReport:
         return "\n".join(lines)
 
 
+def _as_rows(digits: np.ndarray) -> np.ndarray:
+    """Raw digits ``(n, 64)`` or ``(n, 8, 8)`` (or one, ``(8, 8)`` or ``(64,)``) as rows
+    ``(n, 64)``."""
+    d = np.asarray(digits, dtype=np.float64)
+    if d.shape in ((8, 8), (64,)):
+        return d.reshape(1, 64)
+    if d.ndim == 3 and d.shape[1:] == (8, 8):
+        return d.reshape(-1, 64)
+    if d.ndim == 2 and d.shape[1] == 64:
+        return d
+    raise ValueError(f"digits must be shaped (n, 8, 8) or (n, 64), got {d.shape}")
+
+
 def evaluate(model, digits: np.ndarray, y: np.ndarray) -> EvalReport:
-    """Classify raw digits (``(n, 64)`` or ``(n, 8, 8)``, values 0..16) with ``model`` (a
+    """Classify raw digits (``(n, 64)`` or ``(n, 8, 8)``, values 0..16) with ``model`` (anything
+    with ``predict_proba(rows (n, 64)) -> (n, 10)``, such as a
     :class:`~digitgui.core.model_io.DigitClassifier`) and compare with labels ``y (n,)``."""
-    rows, _ = model.as_rows(digits)
+    rows = _as_rows(digits)
     y = np.asarray(y, dtype=np.int64).reshape(-1)
     if len(rows) != len(y):
         raise ValueError(f"{len(rows)} digits but {len(y)} labels")
-    probs = model.predict_proba(rows) if len(rows) else np.zeros((0, 10))
+    probs = np.asarray(model.predict_proba(rows)) if len(rows) else np.zeros((0, 10))
+    if probs.shape != (len(rows), 10):
+        raise ValueError(
+            f"the model gave probabilities shaped {probs.shape}, not ({len(rows)}, 10)"
+        )
     return EvalReport(y, probs)

@@ -175,17 +175,18 @@ def _source_windows(
 
 
 def _resample_axis1(cum: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Ink between consecutive fractional ``edges (n, k + 1)`` along axis 1, from running sums
-    ``cum (n, m + 1, w)`` (``cum[:, j]`` = ink before row ``j``): ``(n, k, w)``."""
-    n, m1, w = cum.shape
+    """Ink between consecutive fractional ``edges (n, k + 1)`` along the summed axis, from
+    running sums ``cum (m + 1, n, w)`` (:func:`_running_sum`: ``cum[j]`` = ink before row
+    ``j``): ``(n, k, w)``."""
+    m1, n, w = cum.shape
     e = np.clip(edges, 0, m1 - 1)
     j0 = np.minimum(e.astype(np.intp), m1 - 2)
-    t = (e - j0)[:, :, None].astype(cum.dtype)
-    # Rows of `cum` are contiguous, so gathering whole rows through a flat index is cheap.
-    flat = cum.reshape(n * m1, w)
-    base = (np.arange(n)[:, None] * m1 + j0).ravel()
-    at = np.take(flat, base, axis=0).reshape(n, -1, w)
-    hi = np.take(flat, base + 1, axis=0).reshape(n, -1, w)
+    t = (e - j0)[:, :, None].astype(np.float32)
+    # Each (sample, row) of `cum` is a contiguous run of w values: gather whole runs.
+    flat = cum.reshape(m1 * n, w)
+    base = (j0 * n + np.arange(n)[:, None]).ravel()
+    at = np.take(flat, base, axis=0).reshape(n, -1, w).astype(np.float32, copy=False)
+    hi = np.take(flat, base + n, axis=0).reshape(n, -1, w).astype(np.float32, copy=False)
     # Within one row the running sum grows linearly, so linear interpolation is exact.
     hi -= at
     hi *= t
@@ -194,17 +195,27 @@ def _resample_axis1(cum: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _running_sum(a: np.ndarray) -> np.ndarray:
-    """``a (n, m, w)`` -> ``(n, m + 1, w)`` float32 running sums along axis 1, starting at 0."""
+    """``a (n, m, w)`` -> running sums along axis 1, starting at 0, laid out ``(m + 1, n, w)``
+    with the summed axis first, so that each step of the sum adds one contiguous ``(n, w)``
+    slice (a transposed view of that layout costs no copy). float32, or for a binary raster
+    the smallest unsigned integer type that holds the count (uint8 for a canvas-sized raster:
+    same-type adds on the raster's own bytes); float32 holds those counts exactly, so the
+    results are the same. :func:`_resample_axis1` converts only the rows it reads."""
     n, m, w = a.shape
-    out = np.empty((n, m + 1, w), dtype=np.float32)
-    out[:, 0] = 0
-    if n < 64:
-        np.cumsum(a, axis=1, dtype=np.float32, out=out[:, 1:])
+    t = np.ascontiguousarray(a.transpose(1, 0, 2))  # (m, n, w)
+    if t.dtype == bool and m < 65_535:
+        dtype = np.uint8 if m <= 255 else np.uint16
+        t = t.view(np.uint8) if dtype == np.uint8 else t.astype(dtype)
+    else:
+        dtype = np.float32
+    out = np.empty((m + 1, n, w), dtype=dtype)
+    out[0] = 0
+    if n * w < 64:  # one small picture: a single call beats a Python loop
+        np.cumsum(t, axis=0, dtype=dtype, out=out[1:])
         return out
-    # For a batch of small pictures, a loop over rows of whole (n, w) slices is several times
-    # faster than NumPy's cumsum along a middle axis.
+    # A loop of whole-slice adds: NumPy's cumsum along the outer axis is ~15x slower.
     for j in range(m):
-        np.add(out[:, j], a[:, j], out=out[:, j + 1])
+        np.add(out[j], t[j], out=out[j + 1])
     return out
 
 
@@ -218,8 +229,7 @@ def _area_fractions(cover: np.ndarray, origin: np.ndarray, step: np.ndarray) -> 
     ys = origin[:, 0:1] + step[:, 0:1] * grid
     xs = origin[:, 1:2] + step[:, 1:2] * grid
     rows = _resample_axis1(_running_sum(cover), ys)  # (n, 32, w)
-    columns = np.ascontiguousarray(rows.transpose(0, 2, 1))  # (n, w, 32)
-    cells = _resample_axis1(_running_sum(columns), xs)  # (n, 32 x, 32 y)
+    cells = _resample_axis1(_running_sum(rows.transpose(0, 2, 1)), xs)  # (n, 32 x, 32 y)
     area = cells.transpose(0, 2, 1)
     return area / (step[:, 0] * step[:, 1]).astype(np.float32)[:, None, None]
 

@@ -45,6 +45,16 @@ __all__ = [
 ]
 
 UPDATE_ORDERS = ("backprop", "notebook")
+#: Largest ``TrainConfig.handwriting`` (one plain drawing and up to 7 varied ones).
+MAX_HANDWRITING = 8
+#: Largest ``TrainConfig.members``.
+MAX_MEMBERS = 8
+#: Fraction of pendigits.tra's trajectories never trained on: the held-out drawings that
+#: calibrate the model and choose settings. Always the same rows (a fixed permutation), so runs
+#: with different seeds are measured on the same drawings.
+HANDWRITING_HOLDOUT = 0.15
+#: Correctly read held-out drawings allowed below the "not sure" threshold.
+NOT_SURE_CORRECT_FRACTION = 0.02
 
 # A mini-batch run with distorted copies makes them between updates (see train()).
 #: Source digits per chunk of distorted copies: one geometry's group (``Distortions.group``).
@@ -98,6 +108,15 @@ class TrainConfig:
     augment: int = 0
     #: Bound for standardised inputs (None: no clipping, as in the notebook).
     clip: float | None = None
+    #: Drawings of each pendigits.tra pen trajectory added to the training rows, drawn with the
+    #: canvas's own pen (0: none; 1: one plain drawing; 1 + k: and k varied ones). A fixed
+    #: 15% of the trajectories is held out of training to calibrate and to choose settings.
+    handwriting: int = 0
+    #: Networks trained side by side from seeds ``seed, seed + 1, ...``; the model's answer is
+    #: the mean of their probabilities.
+    members: int = 1
+    #: After training, fit the temperature and the "not sure" threshold on held-out drawings.
+    calibrate: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -132,6 +151,12 @@ class TrainConfig:
             problems.append("augment must be >= 0")
         if self.clip is not None and not self.clip > 0:
             problems.append("clip must be a positive number (or None)")
+        if not (isinstance(self.handwriting, int) and 0 <= self.handwriting <= MAX_HANDWRITING):
+            problems.append(
+                f"handwriting must be a whole number of drawings from 0 to {MAX_HANDWRITING}"
+            )
+        if not (isinstance(self.members, int) and 1 <= self.members <= MAX_MEMBERS):
+            problems.append(f"members must be a whole number of networks from 1 to {MAX_MEMBERS}")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -191,6 +216,29 @@ PRESETS: dict[str, TrainConfig] = {
         augment=2,
         clip=5.0,
     ),
+    # Reads real handwriting: the default network trained on load_digits and its distorted
+    # copies plus real pen trajectories of 30 writers (pendigits.tra) drawn with the canvas's
+    # pen, three networks side by side, calibrated on held-out drawings (README, "Reading
+    # handwriting", has the measurements). The shipped model is this preset.
+    "handwriting": TrainConfig(
+        name="handwriting",
+        hidden=(128, 64),
+        activation="relu",
+        init="he",
+        optimizer="adam",
+        lr=0.005,
+        iterations=20_000,
+        batch_size=64,
+        l2=1e-4,
+        seed=0,
+        update_order="backprop",
+        eval_every=200,
+        augment=6,
+        clip=5.0,
+        handwriting=5,
+        members=3,
+        calibrate=True,
+    ),
 }
 
 
@@ -245,6 +293,8 @@ class DistortedCopies:
     distortions: Distortions
     reduction: Reduction
     chunk: int = COPY_CHUNK
+    #: Chunks already made: the networks of an ensemble share the rows, the first makes them.
+    made: set[int] = field(default_factory=set, repr=False)
 
     @property
     def n_chunks(self) -> int:
@@ -257,6 +307,9 @@ class DistortedCopies:
 
         start = j * self.chunk
         stop = min(start + self.chunk, len(self.sources))
+        if j in self.made:
+            return self.first_row + stop
+        self.made.add(j)
         rng = np.random.default_rng([self.seed, 2, j])
         copies = distorted_copies(self.sources[start:stop], rng, self.distortions, self.reduction)
         rows = slice(self.first_row + start, self.first_row + stop)
@@ -419,6 +472,10 @@ def train(
         limiter = threadpool_limits(limits=blas_threads, user_api="blas")
     try:
         split = split if split is not None else load_digits_split(42)
+        held_out = None
+        if config.handwriting:
+            train_rows, held_out = handwriting_rows(config.handwriting)
+            extra_train = _concat_rows(train_rows, extra_train)
         stream = config.batch_size is not None and config.batch_size < len(split.y_train)
         data = prepare_data(
             config,
@@ -428,10 +485,229 @@ def train(
             distortions=distortions,
             reduction=reduction,
         )
-        yield from _run(config, split, data, t0, should_stop, snapshot_interval)
+        if config.members == 1:
+            due = _every(snapshot_interval)
+            run = _run(config, split, data, t0, should_stop, due)
+        else:
+            run = _lockstep(config, split, data, t0, should_stop, snapshot_interval)
+        for record in run:
+            if record.done:
+                record = _finish(config, split, data, record, held_out, t0)
+            yield record
     finally:
         if limiter is not None:
             limiter.restore_original_limits()
+
+
+def _concat_rows(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    if b is None:
+        return a
+    Xb = np.asarray(b[0], dtype=np.float64).reshape(-1, 64)
+    return np.concatenate([a[0], Xb]), np.concatenate([a[1], np.asarray(b[1]).reshape(-1)])
+
+
+def handwriting_holdout(n: int) -> np.ndarray:
+    """Which of ``n`` pendigits.tra trajectories are held out of training: bool ``(n,)``, the
+    same :data:`HANDWRITING_HOLDOUT` fraction for every run."""
+    held = np.zeros(n, dtype=bool)
+    held[np.random.default_rng(0).permutation(n)[: int(HANDWRITING_HOLDOUT * n)]] = True
+    return held
+
+
+def handwriting_rows(
+    drawings: int,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """pendigits.tra drawn ``drawings`` times per trajectory (see ``TrainConfig.handwriting``),
+    split into training rows and held-out rows: ``((X (m, 64), y), (X_held, y_held))`` raw
+    0..16. Every drawing of a held-out trajectory is held out."""
+    from .handwriting import training_drawings
+
+    hw = training_drawings(variants=drawings - 1)
+    held = handwriting_holdout(int(hw.row.max()) + 1)[hw.row]
+    return (hw.X[~held], hw.y[~held]), (hw.X[held], hw.y[held])
+
+
+def _every(interval: float | None) -> Callable[[], bool] | None:
+    """A clock that says True at most once every ``interval`` seconds (None: never asked)."""
+    if interval is None:
+        return None
+    last = -math.inf
+
+    def due() -> bool:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= interval:
+            last = now
+            return True
+        return False
+
+    return due
+
+
+def _lockstep(
+    config: TrainConfig,
+    split: DigitsSplit,
+    data: TrainingData,
+    t0: float,
+    should_stop: Callable[[], bool] | None,
+    snapshot_interval: float | None,
+) -> Iterator[Progress]:
+    """``config.members`` networks trained side by side, one update each per iteration, on the
+    same rows (each from its own seed: its own start and its own order of mini-batches). Yields
+    one record per iteration with the members' mean cost; when one member ends (diverged,
+    stopped early), all end at that iteration. The final record's model holds every network."""
+    flags = {"stop": False, "snapshot": False}
+    snapshot_clock = _every(snapshot_interval)
+    runs = [
+        _run(
+            dataclasses.replace(config, seed=config.seed + k),
+            split,
+            data,
+            t0,
+            lambda: flags["stop"],
+            (lambda: flags["snapshot"]) if snapshot_interval is not None else None,
+        )
+        for k in range(config.members)
+    ]
+    finals: list[Progress | None] = [None] * len(runs)
+    while True:
+        flags["snapshot"] = snapshot_clock is not None and snapshot_clock()
+        if should_stop is not None and should_stop():
+            flags["stop"] = True
+        records = []
+        for k, run in enumerate(runs):
+            record = finals[k] or next(run)
+            if record.done and finals[k] is None:
+                finals[k] = record
+                flags["stop"] = True  # the others end at this same iteration
+            records.append(record)
+        if all(f is not None for f in finals):
+            break
+        if any(r.done for r in records):
+            continue  # the rest finish on the next pass
+        yield _combined(records, data)
+    yield _combined_final(config, finals, data)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else float(np.mean(values))
+
+
+def _combined(records: list[Progress], data: TrainingData) -> Progress:
+    first = records[0]
+    snapshot = None
+    if all(r.snapshot is not None for r in records):
+        snapshot = DigitClassifier(
+            [r.snapshot.mlp for r in records], data.mean, data.scale, data.clip
+        )
+    return Progress(
+        first.iteration,
+        first.iterations,
+        float(np.mean([r.cost for r in records])),
+        first.elapsed,
+        first.epoch,
+        _mean([r.val_cost for r in records]),
+        _mean([r.val_acc for r in records]),
+        snapshot,
+    )
+
+
+def _combined_final(
+    config: TrainConfig, finals: list[Progress | None], data: TrainingData
+) -> Progress:
+    records = [f for f in finals if f is not None]
+    outcomes = [r.outcome for r in records]
+    outcome = next((o for o in outcomes if o not in ("stopped", "completed")), outcomes[0])
+    message = next((r.message for r in records if r.outcome == outcome), "")
+    first = records[0]
+    model = DigitClassifier(
+        [r.model.mlp for r in records], data.mean, data.scale, data.clip, first.model.metadata
+    )
+    model.metadata["training"] = config.to_dict()
+    model.metadata["outcome"] = outcome
+    model.metadata["members_accuracy"] = [r.model.metadata["accuracy"] for r in records]
+    return dataclasses.replace(
+        _combined(records, data),
+        model=model,
+        outcome=outcome,
+        message=message,
+    )
+
+
+def _finish(
+    config: TrainConfig,
+    split: DigitsSplit,
+    data: TrainingData,
+    record: Progress,
+    held_out: tuple[np.ndarray, np.ndarray] | None,
+    t0: float,
+) -> Progress:
+    """The final record of a run with the whole model's accuracies (for an ensemble: of the
+    mean of its networks) and, if ``config.calibrate``, its calibration."""
+    model = record.model
+    if config.members == 1 and not config.calibrate:
+        return record  # _run measured this very model
+    if config.calibrate:
+        _calibrate(model, split, held_out)
+    val_acc = _accuracy(model, split.X_val, split.y_val)
+    train_acc = _accuracy(model, split.X_train, split.y_train)
+    test_acc = _accuracy(model, split.X_test, split.y_test)
+    model.metadata["accuracy"] = {"train": train_acc, "val": val_acc, "test": test_acc}
+    if held_out is not None:
+        model.metadata["accuracy"]["handwriting_held_out"] = _accuracy(model, *held_out)
+    return dataclasses.replace(
+        record,
+        elapsed=time.perf_counter() - t0,
+        val_acc=val_acc,
+        train_acc=train_acc,
+        test_acc=test_acc,
+    )
+
+
+def _calibrate(
+    model: DigitClassifier,
+    split: DigitsSplit,
+    held_out: tuple[np.ndarray, np.ndarray] | None,
+) -> None:
+    """Fit the temperature on held-out drawings (the held-out pendigits.tra drawings, if any,
+    and the load_digits validation rows), then the "not sure" threshold: the probability below
+    which only :data:`NOT_SURE_CORRECT_FRACTION` of the correctly read ones fall."""
+    from .calibration import confidence_threshold, expected_calibration_error, fit_temperature
+
+    X, y = split.X_val, split.y_val
+    if held_out is not None:
+        X, y = np.concatenate([held_out[0], X]), np.concatenate([held_out[1], y])
+    model.temperature = 1.0
+    logits = model.logits(X)
+    before = expected_calibration_error(model.predict_proba(X), y)
+    fitted = fit_temperature(logits, y)
+    # Sharpening (T < 1) would fit drawings of the writers trained on; the app meets writers it
+    # has never seen, on whom the networks are less often right: never sharpen.
+    model.temperature = max(1.0, fitted)
+    probs = model.predict_proba(X)
+    right = np.argmax(probs, axis=1) == y
+    if right.any():
+        model.confidence_threshold = confidence_threshold(
+            probs[right], 1.0 - NOT_SURE_CORRECT_FRACTION
+        )
+    model.metadata["calibration"] = {
+        "fitted_on": (
+            "held-out pendigits.tra drawings and load_digits validation rows"
+            if held_out is not None
+            else "load_digits validation rows"
+        ),
+        "rows": len(y),
+        "temperature": model.temperature,
+        "temperature_fitted": fitted,
+        "confidence_threshold": model.confidence_threshold,
+        "ece_before": before,
+        "ece_after": expected_calibration_error(probs, y),
+        "not_sure_fraction": float(np.mean(probs.max(axis=1) < model.confidence_threshold))
+        if model.confidence_threshold is not None
+        else 0.0,
+    }
 
 
 def _copy_schedule(config: TrainConfig, n_chunks: int) -> list[int]:
@@ -450,7 +726,7 @@ def _run(
     data: TrainingData,
     t0: float,
     should_stop: Callable[[], bool] | None,
-    snapshot_interval: float | None,
+    snapshot_due: Callable[[], bool] | None,
 ) -> Iterator[Progress]:
     dtype = np.dtype(np.float64)
     mlp = MLP.create(config.layer_sizes, config.activation, config.init, config.seed)
@@ -495,7 +771,6 @@ def _run(
     evaluate_val = _Evaluator(config, data.Xb_val, data.y_val)
     every = config.evaluation_interval()
     N = config.iterations
-    last_snapshot = -math.inf
     outcome, message = "completed", ""
     record: Progress | None = None
     epoch = 0.0
@@ -570,9 +845,7 @@ def _run(
                 opt.step(grads)
 
         now = time.perf_counter()
-        snapshot = None
-        if snapshot_interval is not None and now - last_snapshot >= snapshot_interval:
-            snapshot, last_snapshot = classifier(W), now
+        snapshot = classifier(W) if snapshot_due is not None and snapshot_due() else None
         record = Progress(it, N, cost, now - t0, epoch, val_cost, val_acc, snapshot)
         if config.early_stopping and stale >= config.patience:
             outcome = "early_stopped"
