@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from digitgui.core import insight
+from digitgui.core.calibration import format_probability
 from digitgui.core.data import load_digits_split
 from digitgui.core.model_io import load_default
 from digitgui.core.training import PRESETS, train
@@ -71,11 +72,16 @@ def test_test_set_view_shows_the_report_and_loads_a_clicked_digit(qtbot, model, 
     report = insight.evaluate_test_set(model, split)
     n_right = int(np.trace(report.confusion))
     assert f"{n_right} of 270" in view.accuracy_label.text()
-    assert f"{100 * report.accuracy:.1f}%" in view.accuracy_label.text()
+    assert format_probability(report.accuracy) in view.accuracy_label.text()
     np.testing.assert_array_equal(view.matrix.counts(), report.confusion)
     for d in range(10):
-        assert view.table.item(d, 1).text() == f"{100 * report.recall[d]:.1f}%"
-        assert view.table.item(d, 2).text() == f"{100 * report.precision[d]:.1f}%"
+        assert view.table.item(d, 1).text() == format_probability(report.recall[d])
+        assert view.table.item(d, 2).text() == format_probability(report.precision[d])
+    # How honest the probabilities are, on the same digits.
+    assert view.reliability.table().n == report.n
+    np.testing.assert_array_equal(view.reliability.table().counts, report.report.reliability.counts)
+    assert f"calibration error {report.report.ece:.3f}" in view.calibration_label.text()
+    assert "surest 95%" in view.calibration_label.text()
 
     # Click a diagonal cell: its digits fill the gallery.
     t = p = 3
@@ -277,7 +283,7 @@ def test_guess_history_plots_the_drawings_probabilities_per_snapshot(qtbot, run,
     row = int(np.flatnonzero(its == target)[0])
     guess = int(np.argmax(probs[row]))
     assert f"At iteration {target:,}" in view.status.text()
-    assert f"{guess}: {100 * probs[row, guess]:.1f}%" in view.status.text()
+    assert f"{guess}: {format_probability(probs[row, guess])}" in view.status.text()
 
     view.add_progress(run[:1])  # iteration 1 again: a new run starts the plot afresh
     qtbot.waitUntil(lambda: _n_points(view.curves[0]) == 1, timeout=3000)

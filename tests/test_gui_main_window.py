@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from digitgui.core.model_io import DigitClassifier, load_default
-from digitgui.core.novelty import assess
 from digitgui.core.preprocess import raster_to_digit
+from digitgui.core.reading import read_digit
 from digitgui.core.strokes import Stroke
 from digitgui.core.training import NOTEBOOK_ORDER_EXPLANATION, PRESETS
 from digitgui.gui.main_window import MainWindow
@@ -278,17 +278,46 @@ def test_settings_persist_between_windows(qtbot, window):
     again.close()
 
 
-def test_novelty_warning_follows_the_drawing(qtbot, window):
-    qtbot.waitUntil(lambda: window.novelty_reference() is not None, timeout=30_000)
-    # Hatching: nothing in load_digits looks like it.
+def test_warning_follows_the_models_reading_of_the_drawing(qtbot, window):
+    # Hatching (no digit) and a clean 7; the model's "not sure" threshold between the two.
     hatch = [Stroke(np.array([[40.0, y], [216.0, y + 10]]), 14.0) for y in range(40, 220, 30)]
+    seven = [Stroke(np.array([[70.0, 50.0], [180.0, 50.0], [110.0, 210.0]]), 18.0)]
+    shipped = load_default()
+    soft = DigitClassifier(shipped.mlp, shipped.mean, shipped.scale, shipped.clip, temperature=3.0)
     window.canvas.set_strokes(hatch)
-    expected = assess(window.canvas.digit8x8(), window.novelty_reference())
-    assert expected.is_unusual
+    hatch_digit = window.canvas.digit8x8()
+    window.canvas.set_strokes(seven)
+    seven_digit = window.canvas.digit8x8()
+    low = read_digit(soft, hatch_digit).confidence
+    high = read_digit(soft, seven_digit).confidence
+    assert low < high
+    model = DigitClassifier(
+        shipped.mlp,
+        shipped.mean,
+        shipped.scale,
+        shipped.clip,
+        temperature=3.0,
+        confidence_threshold=(low + high) / 2,
+    )
+    window.set_model(model, "test")
+
+    window.canvas.set_strokes(hatch)
+    reading = read_digit(model, hatch_digit)
+    assert not reading.sure
     assert window.novelty_label.isVisible()
-    assert expected.reasons[0] in window.novelty_label.text()
+    assert window.novelty_label.text() == reading.warning
+    assert (
+        window.probability_chart.headline_text()
+        == reading.headline
+        == (f"{reading.guess} or {reading.runner_up}?")
+    )
     window.canvas.clear()
-    assert not window.novelty_label.isVisible() and window.novelty() is None
+    assert not window.novelty_label.isVisible()
+    assert window.probability_chart.headline_text() == ""
+    window.canvas.set_strokes(seven)
+    assert read_digit(model, seven_digit).sure
+    assert not window.novelty_label.isVisible()
+    assert window.probability_chart.headline_text() == "7"
 
 
 def test_every_control_has_a_tooltip(window):

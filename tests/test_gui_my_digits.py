@@ -215,6 +215,13 @@ def test_model_readings_and_held_out_accuracy(qtbot, view):
     assert guess != wrong_label
     assert g.data(g.index(0)) == f"{wrong_label} → {guess}"
     assert g.data(g.index(0), Qt.ItemDataRole.ForegroundRole) is not None
+    from digitgui.core.calibration import format_probability
+    from digitgui.core.reading import read_digit
+
+    reading = read_digit(model, split.X_test[0])
+    tip = g.data(g.index(0), Qt.ItemDataRole.ToolTipRole)
+    assert format_probability(reading.confidence) in tip
+    assert ("not sure" in tip) == (not reading.sure)
     held = view.collection.held_out_mask()
     X, y = view.collection.held_out_data()
     correct = int(np.sum(model.predict(X) == y))

@@ -199,6 +199,46 @@ def test_explain_gives_guess_runner_up_and_gradient_times_ink(split, shipped):
         insight.explain(shipped, digit, target=3, versus=3)
 
 
+def _ensemble(split, clip=None) -> DigitClassifier:
+    members = [
+        MLP.create((64, 16, 12, 10), activation="relu", init="he", seed=s) for s in (3, 4, 5)
+    ]
+    return DigitClassifier(members, split.scaler.mean_, split.scaler.scale_, clip, temperature=1.5)
+
+
+def test_an_ensembles_gradient_is_its_networks_mean_or_the_one_picked(split):
+    model = _ensemble(split, clip=3.0)
+    x = split.X_test[7:8].astype(np.float64)
+    each = [insight.input_gradient(model.member(k), x, 2, 5)[0] for k in range(3)]
+    assert not np.allclose(each[0], each[1])  # three different networks
+    np.testing.assert_allclose(insight.input_gradient(model, x, 2, 5)[0], np.mean(each, axis=0))
+    for k in range(3):
+        np.testing.assert_allclose(insight.input_gradient(model, x, 2, 5, member=k)[0], each[k])
+
+    # The mean is the gradient of the networks' mean score (central differences).
+    def mean_score(r):
+        return np.mean([_scores(model.member(k), r)[0, [2, 5]] @ [1, -1] for k in range(3)])
+
+    numeric = _central_difference(mean_score, x)
+    np.testing.assert_allclose(np.mean(each, axis=0), numeric, rtol=1e-5, atol=1e-8)
+    with pytest.raises(IndexError):
+        insight.input_gradient(model, x, 2, member=3)
+
+
+def test_explain_an_ensemble_keeps_the_whole_models_probabilities(split):
+    model = _ensemble(split)
+    digit = split.X_test[21].reshape(8, 8)
+    whole = insight.explain(model, digit)
+    np.testing.assert_allclose(whole.probabilities, model.predict_proba(digit))
+    assert whole.member is None and whole.target == model.predict(digit)
+    one = insight.explain(model, digit, member=1)
+    assert one.member == 1 and one.target == whole.target
+    np.testing.assert_allclose(one.probabilities, whole.probabilities)
+    np.testing.assert_allclose(
+        one.gradient, insight.input_gradient(model, digit, whole.target, member=1)[0].reshape(8, 8)
+    )
+
+
 def test_contributions_add_up_to_the_score_change_of_a_linear_relu_piece(split):
     # Without clipping and with all biases zero, a ReLU network is positively homogeneous in its
     # standardised input, so gradient x standardised input sums exactly to the score; checking it

@@ -156,6 +156,7 @@ def input_gradient(
     target,
     versus=None,
     objective: str = "score",
+    member: int | None = None,
 ) -> np.ndarray:
     """Gradient of a class's ``objective`` (see :data:`OBJECTIVES`) with respect to each raw pixel
     (0..16 scale): ``(n, 64)`` for ``digits`` of any shape :meth:`DigitClassifier.as_rows` takes.
@@ -168,17 +169,34 @@ def input_gradient(
     the last pull-back, into the input, has no activation derivative. The model standardises
     ``(raw - mean) / scale`` and may clip: the chain rule divides by ``scale``, and a clipped pixel
     has gradient 0 (a small change does not move the clipped value).
+
+    An ensemble's networks each have their own scores: ``member`` (0-based) picks one network;
+    None averages the gradients of all of them, which is the gradient of their mean score (for
+    one network, that network's own).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if member is not None and not 0 <= member < model.n_members:
+        raise IndexError(f"network {member} of a model with {model.n_members}")
     rows, _ = DigitClassifier.as_rows(digits)
-    mlp = model.mlp
     X = model.standardize(rows)
+    networks = model.members if member is None else [model.members[member]]
+    grad_standardised = np.mean(
+        [_network_input_gradient(mlp, X, target, versus, objective) for mlp in networks], axis=0
+    )
+    z = (rows - model.mean) / model.scale
+    moves = np.ones_like(z) if model.clip is None else np.abs(z) < model.clip
+    return grad_standardised / model.scale * moves
+
+
+def _network_input_gradient(mlp: MLP, X: np.ndarray, target, versus, objective: str) -> np.ndarray:
+    """One network's gradient of the objective with respect to its standardised inputs
+    ``X (n, 64)``: ``(n, 64)``."""
     activations = mlp.forward(X)  # [X, A1, ..., A_out]
     A_out = activations[-1]
 
     def output_gradient(classes) -> np.ndarray:
-        y = one_hot(np.broadcast_to(np.asarray(classes, np.int64), (len(rows),)), N_CLASSES)
+        y = one_hot(np.broadcast_to(np.asarray(classes, np.int64), (len(X),)), N_CLASSES)
         return y if objective == "score" else -err_softmax(A_out, y)
 
     G = output_gradient(target)
@@ -188,10 +206,7 @@ def input_gradient(
     W = mlp.weights
     for l in range(len(W) - 1, 0, -1):
         G = err_hidden(activations[l], G, W[l])
-    grad_standardised = G @ W[0][1:].T  # the input layer has no activation to differentiate
-    z = (rows - model.mean) / model.scale
-    moves = np.ones_like(z) if model.clip is None else np.abs(z) < model.clip
-    return grad_standardised / model.scale * moves
+    return G @ W[0][1:].T  # the input layer has no activation to differentiate
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,7 +219,9 @@ class Attribution:
     ``target``, negative where it argues against it; blank pixels contribute 0. For a ReLU network
     without clipping the score is linear around the digit, so the contributions add up to the
     score minus what a blank canvas would score in the same linear piece. ``clipped`` (8, 8):
-    pixels whose standardised value the model clips (their gradient is 0).
+    pixels whose standardised value the model clips (their gradient is 0). ``probabilities``
+    (10,) are the whole model's; ``member``: the network of an ensemble whose gradient this is,
+    or None for the mean over its networks (see :func:`input_gradient`).
     """
 
     digit: np.ndarray
@@ -215,6 +232,7 @@ class Attribution:
     gradient: np.ndarray
     contribution: np.ndarray
     clipped: np.ndarray
+    member: int | None = None
 
     @property
     def predicted(self) -> int:
@@ -236,9 +254,11 @@ def explain(
     target: int | None = None,
     versus: int | None = None,
     objective: str = "score",
+    member: int | None = None,
 ) -> Attribution:
-    """Gradient x input of one raw digit ``(8, 8)`` for ``target`` (default: the predicted
-    class), optionally against ``versus``, with the model's probabilities ``(10,)``."""
+    """Gradient x input of one raw digit ``(8, 8)`` for ``target`` (default: the model's
+    predicted class), optionally against ``versus``, with the model's probabilities ``(10,)``.
+    ``member``: one network of an ensemble, or None for the mean over its networks."""
     rows = _one_digit(digit)
     probs = model.predict_proba(rows)[0]
     target = int(np.argmax(probs)) if target is None else int(target)
@@ -247,7 +267,7 @@ def explain(
             raise ValueError(f"classes must lie in 0..9, got {c}")
     if versus == target:
         raise ValueError("a class cannot be explained against itself")
-    g = input_gradient(model, rows, target, versus, objective)[0]
+    g = input_gradient(model, rows, target, versus, objective, member)[0]
     clipped = np.zeros(64, dtype=bool)
     if model.clip is not None:
         clipped = np.abs((rows[0] - model.mean) / model.scale) >= model.clip
@@ -260,6 +280,7 @@ def explain(
         gradient=g.reshape(8, 8),
         contribution=(rows[0] * g).reshape(8, 8),
         clipped=clipped.reshape(8, 8),
+        member=member,
     )
 
 
@@ -321,7 +342,8 @@ def _mlp(model: DigitClassifier | MLP) -> MLP:
 
 def weight_tiles(model: DigitClassifier | MLP) -> np.ndarray:
     """The first layer's incoming weights as pictures: ``(h, 8, 8)``, tile ``j`` is column ``j``
-    of ``W[0][1:]`` (the bias row dropped) laid out like the input digit."""
+    of ``W[0][1:]`` (the bias row dropped) laid out like the input digit. Of an ensemble, its
+    first network's (``model.member(k)`` for another)."""
     W0 = _mlp(model).weights[0]
     if W0.shape[0] - 1 != 64:
         raise ValueError(f"the first layer has {W0.shape[0] - 1} inputs, not 64 pixels")
@@ -329,7 +351,8 @@ def weight_tiles(model: DigitClassifier | MLP) -> np.ndarray:
 
 
 def hidden_activations(model: DigitClassifier, digit: np.ndarray) -> list[np.ndarray]:
-    """Activations of every hidden layer for one raw digit: ``[A1 (h1,), A2 (h2,), ...]``."""
+    """Activations of every hidden layer for one raw digit: ``[A1 (h1,), A2 (h2,), ...]``. Of an
+    ensemble, its first network's (``model.member(k)`` for another)."""
     activations = model.mlp.forward(model.standardize(_one_digit(digit)))
     return [a[0] for a in activations[1:-1]]
 
@@ -355,7 +378,8 @@ class UnitActivity:
 
 
 def unit_activity(model: DigitClassifier, digits: np.ndarray | None = None) -> UnitActivity:
-    """:class:`UnitActivity` over raw ``digits`` (default: the ``load_digits`` training rows)."""
+    """:class:`UnitActivity` over raw ``digits`` (default: the ``load_digits`` training rows). Of
+    an ensemble, its first network's (``model.member(k)`` for another)."""
     if digits is None:
         digits = load_digits_split(42).X_train
     activations = model.mlp.forward(model.standardize(digits))[1:-1]
@@ -771,5 +795,7 @@ def model_update_step(
 ) -> UpdateStep:
     """One gradient-descent step of ``model``'s network on standardised ``X (n, 64)`` and
     ``y_onehot (n, 10)`` (see :func:`training_batch`); names ``Z1..Z3``, ``E3..E1``, ``G3..G1``,
-    ``W*_new`` for a 64-32-32-10 network. The model itself is not changed."""
+    ``W*_new`` for a 64-32-32-10 network. The model itself is not changed. Of an ensemble, its
+    first network is stepped (``model.member(k)`` for another): each of its networks is trained
+    on its own."""
     return backprop_step(model.mlp.weights, X, y_onehot, lr, model.mlp.activation, title)

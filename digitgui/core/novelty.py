@@ -3,7 +3,7 @@
 A network answers every input with ten probabilities, even a scribble. This module says when the
 answer is an extrapolation: the reduced drawing is compared with the training digits themselves,
 in their own units (pixel counts 0..16), independently of any model. The checks, each with a
-sentence the app shows next to the guess:
+sentence for the user:
 
 - **distance** (the check that does the work): the Euclidean distance (64 values) to the nearest
   training digit, against the training digits' own leave-one-out nearest-neighbour distances.
@@ -26,6 +26,11 @@ The rates move with the reduction and the shipped model; rerun the command after
 either. Filled blobs and dense
 scribbles are the known blind spot: the NIST normalisation stretches them into thick 0- or
 8-like shapes that sit near real training digits.
+
+The window no longer warns from these checks: distance to load_digits flagged many clean,
+correctly read drawings and missed misread ones. Its warning comes from the calibrated model's
+own confidence (:mod:`digitgui.core.reading`); ``MainWindow.novelty()`` still measures a drawing
+on request.
 """
 
 from __future__ import annotations

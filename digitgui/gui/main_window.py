@@ -50,9 +50,11 @@ from PySide6.QtWidgets import (
 )
 
 from digitgui import __version__
+from digitgui.core.calibration import format_probability
 from digitgui.core.model_io import DigitClassifier, ModelFileError, load_default
 from digitgui.core.my_digits import default_collection_path
 from digitgui.core.novelty import Novelty, NoveltyReference, assess, load_digits_reference
+from digitgui.core.reading import FALLBACK_THRESHOLD, read_digit
 from digitgui.core.training import TrainConfig
 
 from .canvas import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingCanvas
@@ -60,7 +62,7 @@ from .cost_plot import CostPlot
 from .digit_view import DigitView
 from .insight import InsightPanel
 from .my_digits_view import MyDigitsView
-from .palette import blend, warning_color
+from .palette import warning_color
 from .probability_chart import ProbabilityChart
 from .settings import open_settings
 from .training_panel import TrainingPanel
@@ -110,6 +112,21 @@ OUTCOME_TEXT = {
     "early_stopped": "Training stopped early",
     "diverged": "Training diverged",
 }
+
+
+def _networks_phrase(model: DigitClassifier) -> str:
+    """``"the average of 3 networks (64-32-32-10)"`` or ``"one network (64-32-32-10)"``."""
+    sizes = "-".join(str(s) for s in model.layer_sizes)
+    if model.n_members > 1:
+        return f"the average of {model.n_members} networks ({sizes})"
+    return f"one network ({sizes})"
+
+
+def _threshold_text(model: DigitClassifier) -> str:
+    threshold = model.confidence_threshold
+    if threshold is None:
+        return f"{format_probability(FALLBACK_THRESHOLD)} (a default: the model file sets none)"
+    return format_probability(threshold)
 
 
 def _format_duration(seconds: float) -> str:
@@ -163,7 +180,6 @@ class MainWindow(QMainWindow):
         # What the probabilities come from: the model, or during training the latest snapshot.
         self._display_model = model
         self._digit: np.ndarray | None = None
-        self._novelty: Novelty | None = None
         self._reference: NoveltyReference | None = None
         self._reference_poll = QTimer(self)
         self._reference_poll.setInterval(REFERENCE_POLL_MS)
@@ -204,8 +220,13 @@ class MainWindow(QMainWindow):
         return self._model
 
     def novelty(self) -> Novelty | None:
-        """How the current drawing compares with load_digits (None: empty, or not yet known)."""
-        return self._novelty
+        """How the current drawing compares with load_digits (None: empty, or not yet known).
+        Measured on request only: the window's warning comes from the model's reading
+        (:mod:`digitgui.core.reading`), which tells a misread drawing from a clean one better
+        than the distance to the nearest training digit did."""
+        if self._digit is None or self._reference is None:
+            return None
+        return assess(self._digit, self._reference)
 
     def novelty_reference(self) -> NoveltyReference | None:
         return self._reference
@@ -377,19 +398,20 @@ class MainWindow(QMainWindow):
         sees_layout.addWidget(self.digit_view, 0, Qt.AlignmentFlag.AlignHCenter)
 
         self.probability_chart = ProbabilityChart()
-        self.novelty_label = QLabel()
-        self.novelty_label.setObjectName("noveltyLabel")
-        self.novelty_label.setWordWrap(True)
-        self.novelty_label.setToolTip(
-            "Shown when the drawing is unlike every digit the network learned from "
-            "(load_digits: 1,797 digits by 13 writers). The answer above is then a guess."
-        )
-        self.novelty_label.hide()
+        # The warning sits in the chart, right under the headline it qualifies.
+        self.novelty_label = self.probability_chart.warning_label
+        self.reader_label = QLabel()
+        self.reader_label.setObjectName("readerLabel")
+        self.reader_label.setWordWrap(True)
+        small = self.reader_label.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.reader_label.setFont(small)
         guess_box = QGroupBox(GUESS_TITLE)
         self.guess_box = guess_box
         guess_layout = QVBoxLayout(guess_box)
-        guess_layout.addWidget(self.probability_chart, 1)
-        guess_layout.addWidget(self.novelty_label)
+        guess_layout.addWidget(self.probability_chart)
+        guess_layout.addWidget(self.reader_label)
+        guess_layout.addStretch(1)
 
         # Drawing above what the network sees, the guess beside them: the eye goes from the pen
         # to the 8x8 to the answer.
@@ -692,6 +714,7 @@ class MainWindow(QMainWindow):
             self.model_label.setText("No model: train one or open a file")
             self.model_details.setText("<p>No model is loaded.</p>")
             self.probability_chart.set_hint("No model yet: train one or open a model file")
+            self._update_reader()
             return
         self.probability_chart.set_hint("Draw a digit to see what the network thinks it is")
         source = f" ({self._model_source})" if self._model_source else ""
@@ -699,6 +722,7 @@ class MainWindow(QMainWindow):
         meta = model.metadata
         rows = [
             ("Network", html.escape(model.description)),
+            ("Reads with", html.escape(_networks_phrase(model))),
             ("Source", html.escape(self._model_source or "-")),
         ]
         if meta.get("created"):
@@ -709,6 +733,8 @@ class MainWindow(QMainWindow):
             rows.append(("Iterations", str(meta["iterations_done"])))
         clip = "none" if model.clip is None else f"±{model.clip:g}"
         rows.append(("Standardised inputs clipped to", clip))
+        rows.append(("Calibration temperature", f"{model.temperature:.3g}"))
+        rows.append(("Says “not sure” below", html.escape(_threshold_text(model))))
         training = meta.get("training")
         if isinstance(training, dict):
             settings = ", ".join(f"{k}={v}" for k, v in training.items())
@@ -717,49 +743,57 @@ class MainWindow(QMainWindow):
             f"<tr><td style='padding-right:12px'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows
         )
         self.model_details.setText(f"<table>{table}</table>")
+        self._update_reader()
 
     # prediction -----------------------------------------------------------------------------------
 
     def _on_canvas_drawingChanged(self, digit: np.ndarray | None) -> None:
         self._digit = digit
         self.digit_view.set_digit(digit)
-        self._update_novelty()
         self._update_prediction()
         self.digitChanged.emit(None if digit is None else digit.copy())
 
     def _update_prediction(self) -> None:
         model = self._display_model
         if self._digit is None or model is None:
-            self.probability_chart.set_probabilities(None)
+            self.probability_chart.set_reading(None)
             return
-        self.probability_chart.set_probabilities(model.predict_proba(self._digit))
+        self.probability_chart.set_reading(read_digit(model, self._digit))
 
-    def _update_novelty(self) -> None:
-        if self._digit is None or self._reference is None:
-            self._novelty = None
-        else:
-            self._novelty = assess(self._digit, self._reference)
-        novelty = self._novelty
-        if novelty is None or not novelty.is_unusual:
-            self.novelty_label.hide()
+    def _update_reader(self) -> None:
+        """Say which model reads the drawing, and for an ensemble that its answer is the average
+        of its networks (the label under the bars, with the details in its tooltip)."""
+        model = self._display_model
+        if model is None:
+            self.reader_label.setText("")
+            self.reader_label.setToolTip("")
+            self.guess_box.setToolTip("")
             return
-        reasons = " ".join(novelty.reasons)
-        pal = self.novelty_label.palette()
-        if novelty.is_novel:
-            text = (
-                "⚠ Unlike every digit the network learned from, so this answer is much less "
-                f"reliable than usual. {reasons}"
-            )
-            color = warning_color(pal)
+        if model is self._model:
+            who = self._model_source or "this model"
+            text = f"Read by {who}: {_networks_phrase(model)}."
         else:
-            text = f"Unusual for the training digits, so the answer may be off. {reasons}"
-            color = blend(
-                pal.color(QPalette.ColorRole.Window), pal.color(QPalette.ColorRole.WindowText), 0.7
+            text = f"Read by the network being trained, as it is now: {_networks_phrase(model)}."
+        tip = (
+            f"{model.description}.\n"
+            + (
+                f"Each of its {model.n_members} networks reads the drawing; the bars show the "
+                "average of their probabilities"
+                if model.n_members > 1
+                else "One network reads the drawing; the bars show its probabilities"
             )
-        pal.setColor(QPalette.ColorRole.WindowText, color)
-        self.novelty_label.setPalette(pal)
-        self.novelty_label.setText(text)
-        self.novelty_label.show()
+            + (
+                f", calibrated (temperature {model.temperature:.3g}) so that an answer given "
+                "with 90% is right about 9 times in 10."
+                if model.temperature != 1.0
+                else "."
+            )
+            + f"\nBelow {_threshold_text(model)} for its best guess it says “not sure” and "
+            "shows its two best guesses."
+        )
+        self.reader_label.setText(text)
+        self.reader_label.setToolTip(tip)
+        self.guess_box.setToolTip(tip)
 
     def _on_reference_poll_timeout(self) -> None:
         future = novelty_reference_future()
@@ -773,7 +807,6 @@ class MainWindow(QMainWindow):
                 f"The comparison with load_digits is unavailable: {e}", 10000
             )
             return
-        self._update_novelty()
         self._connect_insight_views()
 
     # training -------------------------------------------------------------------------------------
@@ -813,8 +846,11 @@ class MainWindow(QMainWindow):
         self.progress_bar.setValue(last.iteration)
         self._update_rate(last.elapsed - self._paused_seconds, last, finished)
         if self._pending_snapshot is not None:
+            first = self._display_model is self._model
             self._display_model, self._pending_snapshot = self._pending_snapshot, None
             self._update_prediction()
+            if first:
+                self._update_reader()
 
     def _update_rate(self, active: float, record, finished: bool = False) -> None:
         points = self._rate_points
@@ -831,7 +867,7 @@ class MainWindow(QMainWindow):
                 parts.append(f"ETA {_format_duration(eta)}")
         parts.append(f"epoch {record.epoch:.1f}")
         if len(self.cost_plot.acc):  # the latest measured validation accuracy
-            parts.append(f"val. acc. {100 * self.cost_plot.acc.y[-1]:.1f}%")
+            parts.append(f"val. acc. {format_probability(self.cost_plot.acc.y[-1])}")
         self.rate_label.setText("  ·  ".join(parts))
 
     def _on_runner_runFailed(self, failure: RunFailure) -> None:
@@ -850,6 +886,7 @@ class MainWindow(QMainWindow):
             # An error: the probabilities go back to the model from before the run.
             self._display_model = self._model
             self._update_prediction()
+            self._update_reader()
             return
         self.progress_bar.setValue(final.iteration)
         source = "trained just now"
@@ -860,15 +897,15 @@ class MainWindow(QMainWindow):
         text = final.message
         if None not in (final.train_acc, final.val_acc, final.test_acc):
             text += (
-                f" Accuracy: training {100 * final.train_acc:.1f}%, validation "
-                f"{100 * final.val_acc:.1f}%, test {100 * final.test_acc:.1f}%."
+                f" Accuracy: training {format_probability(final.train_acc)}, validation "
+                f"{format_probability(final.val_acc)}, test {format_probability(final.test_acc)}."
             )
         self._set_training_message(text, warning=final.outcome == "diverged")
         self.statusBar().showMessage(f"{title}: {final.model.description}", 10000)
         self.trainingFinished.emit(final)
 
     def _set_training_message(self, text: str, warning: bool = False) -> None:
-        pal = self.training_message.palette()
+        pal = QPalette(self.palette())  # never the label's own: it holds the last colour set
         color = warning_color(pal) if warning else self.palette().color(QPalette.ColorRole.Text)
         pal.setColor(QPalette.ColorRole.WindowText, color)
         self.training_message.setPalette(pal)

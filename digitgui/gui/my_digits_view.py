@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.calibration import format_probability
 from ..core.evaluation import evaluate
 from ..core.my_digits import (
     DEFAULT_OVERSAMPLE,
@@ -59,6 +60,7 @@ from ..core.my_digits import (
     DigitEntry,
     ImportResult,
 )
+from ..core.reading import Reading, read_digits
 from ..core.strokes import CANVAS_SIZE, Stroke
 from .palette import ink_color_table, warning_color
 
@@ -92,8 +94,8 @@ class DigitGalleryModel(QAbstractListModel):
         super().__init__(parent)
         self._collection = collection
         self._thumbnails: dict[str, tuple[DigitEntry, QPixmap]] = {}
-        #: id -> (predicted class, its probability), from the last model shown
-        self._readings: dict[str, tuple[int, float]] = {}
+        #: id -> how the last model shown reads the digit
+        self._readings: dict[str, Reading] = {}
         self._ink_table: list[int] = []
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -105,10 +107,10 @@ class DigitGalleryModel(QAbstractListModel):
         assert self._collection is not None
         return self._collection[row]
 
-    def reading(self, entry_id: str) -> tuple[int, float] | None:
+    def reading(self, entry_id: str) -> Reading | None:
         return self._readings.get(entry_id)
 
-    def set_readings(self, readings: dict[str, tuple[int, float]]) -> None:
+    def set_readings(self, readings: dict[str, Reading]) -> None:
         self._readings = readings
         if self.rowCount():
             self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1))
@@ -122,9 +124,9 @@ class DigitGalleryModel(QAbstractListModel):
             return None
         e = self.entry(index.row())
         reading = self._readings.get(e.id)
-        misread = reading is not None and reading[0] != e.label
+        misread = reading is not None and reading.guess != e.label
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{e.label} → {reading[0]}" if misread else str(e.label)
+            return f"{e.label} → {reading.guess}" if misread else str(e.label)
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(e)
         if role == Qt.ItemDataRole.ForegroundRole and misread:
@@ -135,7 +137,7 @@ class DigitGalleryModel(QAbstractListModel):
             return e.id
         return None
 
-    def _tooltip(self, e: DigitEntry, reading: tuple[int, float] | None) -> str:
+    def _tooltip(self, e: DigitEntry, reading: Reading | None) -> str:
         lines = [f"Labelled {e.label}."]
         if e.created is not None:
             lines.append(f"Added {e.created.astimezone().strftime('%Y-%m-%d %H:%M')}.")
@@ -143,8 +145,19 @@ class DigitGalleryModel(QAbstractListModel):
             lines.append("Held out for testing (blue frame): never trained on.")
         else:
             lines.append("Used for training when 'Use my digits in training' is on.")
-        if reading is not None:
-            lines.append(f"The network reads it as {reading[0]} ({100 * reading[1]:.0f}%).")
+        if reading is None:
+            pass
+        elif reading.sure:
+            lines.append(
+                f"The network reads it as {reading.guess} "
+                f"({format_probability(reading.confidence)})."
+            )
+        else:
+            lines.append(
+                f"The network is not sure: {reading.headline} "
+                f"({format_probability(reading.confidence)} or "
+                f"{format_probability(reading.runner_up_probability)})."
+            )
         return "\n".join(lines)
 
     def _thumbnail(self, e: DigitEntry) -> QPixmap:
@@ -549,7 +562,7 @@ class MyDigitsView(QWidget):
                 f"{n} digit(s) labelled {d}: {n - int(held[d])} for training, "
                 f"{int(held[d])} held out for testing"
             )
-        readings: dict[str, tuple[int, float]] = {}
+        readings: dict[str, Reading] = {}
         text = "No digits yet: draw one and add it with its label."
         if c is not None and len(c):
             n_held = int(held.sum())
@@ -559,17 +572,15 @@ class MyDigitsView(QWidget):
             )
             if self._classifier is not None:
                 X, _ = c.arrays()
-                probs = self._classifier.predict_proba(X)
-                guesses = np.argmax(probs, axis=1)
-                readings = {
-                    e.id: (int(g), float(p[g])) for e, g, p in zip(c, guesses, probs, strict=True)
-                }
+                read = read_digits(self._classifier, X)
+                guesses = [r.guess for r in read]
+                readings = {e.id: r for e, r in zip(c, read, strict=True)}
                 report = evaluate(self._classifier, *c.held_out_data())
                 if report.n:
                     correct = int(np.sum(report.y_pred == report.y_true))
                     text += (
                         f" The network reads {correct} of {report.n} held-out digits "
-                        f"({100 * report.accuracy:.0f}%)."
+                        f"({format_probability(report.accuracy)})."
                     )
                 misread = sum(g != e.label for e, g in zip(c, guesses, strict=True))
                 if misread:

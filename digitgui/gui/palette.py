@@ -7,10 +7,16 @@ from PySide6.QtGui import QColor, QPalette
 __all__ = [
     "accent_colors",
     "blend",
+    "contrast_ratio",
     "ink_color_table",
     "is_dark",
+    "readable_on",
+    "relative_luminance",
     "warning_color",
 ]
+
+#: WCAG 2 AA contrast for body text.
+MIN_TEXT_CONTRAST = 4.5
 
 
 def blend(a: QColor, b: QColor, t: float) -> QColor:
@@ -49,3 +55,40 @@ def accent_colors(palette: QPalette) -> dict[str, QColor]:
 
 def warning_color(palette: QPalette) -> QColor:
     return QColor("#ffb74d") if is_dark(palette) else QColor("#a04a00")
+
+
+def relative_luminance(color: QColor) -> float:
+    """WCAG 2 relative luminance of an opaque colour, 0 (black) to 1 (white)."""
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * linear(color.redF())
+        + 0.7152 * linear(color.greenF())
+        + 0.0722 * linear(color.blueF())
+    )
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 (same) to 21 (black on white)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def readable_on(color: QColor, background: QColor, ratio: float = MIN_TEXT_CONTRAST) -> QColor:
+    """``color``, moved towards black or white (whichever contrasts more with ``background``)
+    just far enough to reach ``ratio`` against it: a hue that keeps its meaning and stays
+    legible on any palette."""
+    if contrast_ratio(color, background) >= ratio:
+        return QColor(color)
+    white, black = QColor(255, 255, 255), QColor(0, 0, 0)
+    end = white if contrast_ratio(white, background) >= contrast_ratio(black, background) else black
+    lo, hi = 0.0, 1.0
+    for _ in range(12):  # bisection: contrast grows monotonically along the blend
+        mid = (lo + hi) / 2
+        if contrast_ratio(blend(color, end, mid), background) >= ratio:
+            hi = mid
+        else:
+            lo = mid
+    return blend(color, end, hi)

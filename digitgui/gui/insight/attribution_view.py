@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitgui.core.calibration import format_probability
 from digitgui.core.insight import Attribution, explain
 from digitgui.core.model_io import DigitClassifier
 
 from .colormaps import NEGATIVE, POSITIVE, ink_rgb
+from .network_picker import NetworkPicker
 
 __all__ = ["AttributionMap", "AttributionView"]
 
@@ -129,10 +131,24 @@ class AttributionMap(QWidget):
         p.end()
 
 
+def _describe_member(member: int | None, n: int) -> str:
+    if member is None:
+        return (
+            f"This model is the average of {n} networks; the squares show the average of their "
+            f"{n} explanations, since together they make the guess. Show:"
+        )
+    return (
+        f"This model is the average of {n} networks; the squares show network {member + 1}'s "
+        "explanation alone (the guess above is still the whole model's). Show:"
+    )
+
+
 class AttributionView(QWidget):
     """For the current digit: the guess, the runner-up, and gradient x input over the 8x8 cells.
 
     Drive it with :meth:`set_model` and :meth:`set_digit` (an (8, 8) array of 0..16, or None).
+    For an ensemble, ``picker`` chooses between the mean of its networks' explanations (the
+    default) and one network's.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -148,6 +164,10 @@ class AttributionView(QWidget):
         font = self.summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.summary.setFont(font)
+        self.picker = NetworkPicker(
+            _describe_member, allow_average=True, name="attributionNetworkPicker"
+        )
+        self.picker.memberChanged.connect(self._on_picker_memberChanged)
 
         self.class_combo = QComboBox()
         self.class_combo.setObjectName("attributionClassCombo")
@@ -197,6 +217,7 @@ class AttributionView(QWidget):
         body.addLayout(side, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.picker)
         layout.addLayout(body, 1)
         self._refresh()
 
@@ -204,6 +225,7 @@ class AttributionView(QWidget):
 
     def set_model(self, model: DigitClassifier | None) -> None:
         self._model = model
+        self.picker.set_model(model)
         self._refresh()
 
     def set_digit(self, digit: np.ndarray | None) -> None:
@@ -229,6 +251,9 @@ class AttributionView(QWidget):
     def _on_options_changed(self, _index: int) -> None:
         self._refresh()
 
+    def _on_picker_memberChanged(self, _member) -> None:
+        self._refresh()
+
     def _refresh(self) -> None:
         model, digit = self._model, self._digit
         if model is None or digit is None:
@@ -248,13 +273,19 @@ class AttributionView(QWidget):
         versus = None
         if self.compare_combo.currentData():
             versus = runner_up if runner_up != target else guess
-        self._attribution = a = explain(model, digit, target, versus)
+        member = self.picker.member() if model.n_members > 1 else None
+        self._attribution = a = explain(model, digit, target, versus, member=member)
         showing_gradient = self.show_combo.currentData() == SHOW_GRADIENT
         self.map.set_data(a.digit, a.gradient if showing_gradient else a.contribution, a.clipped)
-        self.summary.setText(
+        summary = (
             f"Read as <b>{guess}</b> ({_pct(probs[guess])}) · runner-up <b>{runner_up}</b> "
             f"({_pct(probs[runner_up])})"
         )
+        if member is not None:
+            own = model.member(member).predict_proba(digit)
+            best = int(np.argmax(own))
+            summary += f" · network {member + 1} alone: <b>{best}</b> ({_pct(own[best])})"
+        self.summary.setText(summary)
         what = f"{target}'s score" if versus is None else f"{target}'s score over {versus}'s"
         if showing_gradient:
             self.legend.setText(
@@ -286,7 +317,7 @@ class AttributionView(QWidget):
 
 
 def _pct(p: float) -> str:
-    return f"{100 * p:.1f}%" if p >= 0.001 else f"{100 * p:.2g}%"
+    return format_probability(float(p))
 
 
 def _hex(rgb) -> str:

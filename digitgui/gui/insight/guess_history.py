@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from digitgui.core.calibration import format_probability
 from digitgui.core.insight import GuessHistory
 
 from .colormaps import class_color, style_plot
@@ -148,6 +149,6 @@ class GuessHistoryView(QWidget):
         top = np.argsort(p, kind="stable")[::-1][:3]
         self.status.setText(
             f"{where} the network reads your drawing as <b>{int(top[0])}</b>: "
-            + ", ".join(f"{int(d)}: {100 * p[d]:.1f}%" for d in top)
+            + ", ".join(f"{int(d)}: {format_probability(float(p[d]))}" for d in top)
             + f" · {len(its)} snapshots"
         )

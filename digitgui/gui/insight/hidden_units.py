@@ -29,9 +29,30 @@ from .colormaps import (
 )
 from .live import LatestSnapshot
 
-__all__ = ["HiddenActivationsView", "WeightTileGrid", "WeightTilesView"]
+__all__ = [
+    "HiddenActivationsView",
+    "WeightTileGrid",
+    "WeightTilesView",
+    "describe_hidden_member",
+]
 
 DEAD_MARK = (215, 48, 39)
+
+
+def describe_hidden_member(member: int | None, n: int) -> str:
+    """The sentence over the hidden-units views of an ensemble of ``n`` networks."""
+    return (
+        f"This model is the average of {n} networks; the tiles and bars show network "
+        f"{(member or 0) + 1}'s hidden units (each network learned units of its own, so they "
+        "cannot be averaged). Show:"
+    )
+
+
+def _network(model: DigitClassifier | None, member: int) -> DigitClassifier | None:
+    """Network ``member`` of ``model`` alone (the first when it has fewer)."""
+    if model is None:
+        return None
+    return model.member(member if member < model.n_members else 0)
 
 
 class WeightTileGrid(QWidget):
@@ -241,6 +262,9 @@ class WeightTilesView(QWidget):
         super().__init__(parent)
         self.setObjectName("weightTiles")
         self._model: DigitClassifier | None = None
+        self._network: DigitClassifier | None = None
+        self._member = 0
+        self._iteration: int | None = None
         self._activity: UnitActivity | None = None
         self._live = LatestSnapshot(250, self)
         self._live.modelReady.connect(self._on_live_modelReady)
@@ -274,22 +298,37 @@ class WeightTilesView(QWidget):
         layout.addWidget(self.unit_info)
 
     def set_model(self, model: DigitClassifier | None, iteration: int | None = None) -> None:
-        self._model = model
-        if model is None:
+        """Show ``model``'s first-layer weights (of an ensemble, those of the network chosen
+        with :meth:`set_member`); ``iteration`` for a snapshot of a training run."""
+        self._model, self._iteration = model, iteration
+        self._network = network = _network(model, self._member)
+        if network is None:
             self._activity = None
             self.grid.set_data(np.zeros((0, 8, 8)), np.zeros(0, bool), np.zeros(0))
             self.status.setText("No model yet.")
             self.dead_label.setText("")
             return
-        self._activity = activity = unit_activity(model)
-        self.grid.set_data(weight_tiles(model), activity.dead[0], activity.active_fraction[0])
+        self._activity = activity = unit_activity(network)
+        self.grid.set_data(weight_tiles(network), activity.dead[0], activity.active_fraction[0])
         self.color_bar.set_limit(self.grid.limit)
-        self.dead_label.setText(_dead_summary(activity, model.mlp.activation == "relu"))
-        self.status.setText(
-            "trained model" if iteration is None else f"training: iteration {iteration:,}"
-        )
+        self.dead_label.setText(_dead_summary(activity, network.mlp.activation == "relu"))
+        status = "trained model" if iteration is None else f"training: iteration {iteration:,}"
+        if model.n_members > 1:
+            status += f", network {self.member() + 1} of {model.n_members}"
+        self.status.setText(status)
         if self.grid.selected_unit is not None:
             self._describe_unit(self.grid.selected_unit)
+
+    def member(self) -> int:
+        """The network of an ensemble shown (0-based; 0 when the model has fewer)."""
+        model = self._model
+        return self._member if model is None or self._member < model.n_members else 0
+
+    def set_member(self, member: int, refresh: bool = True) -> None:
+        """Show network ``member`` (0-based) of an ensemble."""
+        self._member = int(member)
+        if refresh and self._model is not None:
+            self.set_model(self._model, self._iteration)
 
     def add_progress(self, records: Iterable) -> None:
         """Records from training (``Progress``); snapshots are shown a few times a second."""
@@ -311,9 +350,9 @@ class WeightTilesView(QWidget):
         self.unitClicked.emit(unit)
 
     def _describe_unit(self, unit: int) -> None:
-        if self._model is None or self._activity is None:
+        if self._network is None or self._activity is None:
             return
-        W0 = self._model.mlp.weights[0]
+        W0 = self._network.mlp.weights[0]
         w = W0[1:, unit]
         state = (
             "dead: no training digit makes it active"
@@ -336,6 +375,8 @@ class HiddenActivationsView(QWidget):
         super().__init__(parent)
         self.setObjectName("hiddenActivations")
         self._model: DigitClassifier | None = None
+        self._network: DigitClassifier | None = None
+        self._member = 0
         self._digit: np.ndarray | None = None
         self._activity: UnitActivity | None = None
         self._activations: list[np.ndarray] | None = None
@@ -358,9 +399,18 @@ class HiddenActivationsView(QWidget):
         self._refresh()
 
     def set_model(self, model: DigitClassifier | None) -> None:
+        """Show ``model``'s hidden layers (of an ensemble, those of the network chosen with
+        :meth:`set_member`)."""
         self._model = model
-        self._activity = None if model is None else unit_activity(model)
+        self._network = network = _network(model, self._member)
+        self._activity = None if network is None else unit_activity(network)
         self._refresh()
+
+    def set_member(self, member: int, refresh: bool = True) -> None:
+        """Show network ``member`` (0-based) of an ensemble."""
+        self._member = int(member)
+        if refresh and self._model is not None:
+            self.set_model(self._model)
 
     def set_digit(self, digit: np.ndarray | None) -> None:
         self._digit = None if digit is None else np.array(digit, dtype=np.float64).reshape(8, 8)
@@ -420,7 +470,7 @@ class HiddenActivationsView(QWidget):
             self._dead_marks.append(marks)
 
     def _refresh(self) -> None:
-        model = self._model
+        model = self._network
         if model is None:
             self._activations = None
             self._ensure_plots([])
@@ -459,14 +509,14 @@ class HiddenActivationsView(QWidget):
             self._plots[l].setYRange(0, top, padding=0.08)
 
     def _on_plot_clicked(self, event) -> None:
-        if self._model is None:
+        if self._network is None:
             return
         scene = self.sender()  # the clicked plot's GraphicsScene
         for l, plot in enumerate(self._plots):
             if plot.scene() is scene:
                 x = plot.getPlotItem().vb.mapSceneToView(event.scenePos()).x()
                 unit = round(x)
-                if 0 <= unit < self._model.mlp.layer_sizes[l + 1]:
+                if 0 <= unit < self._network.mlp.layer_sizes[l + 1]:
                     self.select_unit(l + 1, unit)
                     self.unitClicked.emit(l + 1, unit)
                 return

@@ -7,15 +7,16 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from digitgui.core.data import DigitsSplit
 from digitgui.core.model_io import DigitClassifier
 
 from .attribution_view import AttributionView
 from .guess_history import GuessHistoryView
-from .hidden_units import HiddenActivationsView, WeightTilesView
+from .hidden_units import HiddenActivationsView, WeightTilesView, describe_hidden_member
 from .nearest_view import NearestExamplesView
+from .network_picker import NetworkPicker
 from .step_through import StepThroughView
 from .test_set_view import TestSetView
 
@@ -51,12 +52,21 @@ class InsightPanel(QObject):
         self.activations = HiddenActivationsView()
         self.guess_history = GuessHistoryView()
         self.step_through = StepThroughView(split=split)
-        self.hidden_units = QSplitter(Qt.Orientation.Vertical)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.weight_tiles)
+        splitter.addWidget(self.activations)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        # One choice of network for both views: the bars are the units the tiles picture.
+        self.hidden_picker = NetworkPicker(describe_hidden_member, name="hiddenNetworkPicker")
+        self.hidden_picker.memberChanged.connect(self._on_hidden_picker_memberChanged)
+        self.hidden_picker.setContentsMargins(9, 6, 9, 0)  # in line with the views' margins
+        self.hidden_units = QWidget()
         self.hidden_units.setObjectName("hiddenUnitsView")
-        self.hidden_units.addWidget(self.weight_tiles)
-        self.hidden_units.addWidget(self.activations)
-        self.hidden_units.setStretchFactor(0, 3)
-        self.hidden_units.setStretchFactor(1, 2)
+        hidden_layout = QVBoxLayout(self.hidden_units)
+        hidden_layout.setContentsMargins(0, 0, 0, 0)
+        hidden_layout.addWidget(self.hidden_picker)
+        hidden_layout.addWidget(splitter, 1)
 
         self._model: DigitClassifier | None = None
         self._digit: np.ndarray | None = None
@@ -97,6 +107,10 @@ class InsightPanel(QObject):
 
     def set_model(self, model: DigitClassifier | None) -> None:
         self._model = model
+        self.hidden_picker.set_model(model)
+        member = self.hidden_picker.member()
+        for view in (self.weight_tiles, self.activations):
+            view.set_member(member, refresh=False)  # the model below brings them up to date
         for view in (
             self.test_set,
             self.attribution,
@@ -158,6 +172,10 @@ class InsightPanel(QObject):
         self.guess_history.add_progress([record])
         if record.model is not None:
             self.set_model(record.model)
+
+    def _on_hidden_picker_memberChanged(self, member: int) -> None:
+        for view in (self.weight_tiles, self.activations):
+            self._deliver(view, "member", lambda v=view: v.set_member(member))
 
     def _on_weight_tiles_unitClicked(self, unit: int) -> None:
         self.activations.select_unit(1, unit)

@@ -34,6 +34,7 @@ from digitgui.core.insight import (
 from digitgui.core.model_io import DigitClassifier
 
 from .colormaps import contrasting_text, diverging_rgb
+from .network_picker import NetworkPicker
 
 __all__ = ["MatrixTable", "StepThroughView"]
 
@@ -108,6 +109,13 @@ class MatrixTable(QTableWidget):
         self.setUpdatesEnabled(True)
 
 
+def _describe_member(member: int | None, n: int) -> str:
+    return (
+        f"This model is the average of {n} networks, each trained on its own; the step shows "
+        f"network {(member or 0) + 1}'s update. Show:"
+    )
+
+
 def _number_format(peak: float, decimals: int | None) -> str:
     """One format for a whole matrix, so that its columns line up and compare at a glance."""
     if decimals is not None:
@@ -126,7 +134,7 @@ class StepThroughView(QWidget):
 
     Sources: the notebook's worked example (cell 29), a batch of training digits through the
     current model, or the current drawing with a label the user picks. ``stepChanged(name)`` when
-    another matrix is shown.
+    another matrix is shown. Of an ensemble, one network takes the step (``picker``).
     """
 
     stepChanged = Signal(str)
@@ -175,6 +183,8 @@ class StepThroughView(QWidget):
             controls.addWidget(label)
             controls.addWidget(widget)
             self._batch_widgets.append((label, widget))
+        self.picker = NetworkPicker(_describe_member, name="stepNetworkPicker")
+        self.picker.memberChanged.connect(self._on_inputs_changed)
         self.source_combo.currentIndexChanged.connect(self._on_inputs_changed)
         self.first_row_spin.valueChanged.connect(self._on_inputs_changed)
         self.batch_size_spin.valueChanged.connect(self._on_inputs_changed)
@@ -240,6 +250,7 @@ class StepThroughView(QWidget):
         splitter.setSizes([320, 580])
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addWidget(self.picker)
         layout.addWidget(self.title)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.cost_label)
@@ -266,6 +277,8 @@ class StepThroughView(QWidget):
 
     def set_model(self, model: DigitClassifier | None) -> None:
         self._model = model
+        self.picker.set_model(model)
+        self._show_picker()
         if model is not None:
             lr = model.metadata.get("training", {}).get("lr")
             if isinstance(lr, (int, float)) and lr > 0:
@@ -286,6 +299,11 @@ class StepThroughView(QWidget):
 
     # internals ------------------------------------------------------------------------------------
 
+    def _show_picker(self) -> None:
+        # The notebook's example has its own tiny network: no choice to offer there.
+        uses_model = self.source_combo.currentData() != SOURCE_NOTEBOOK
+        self.picker.setVisible(uses_model and self.picker.n_networks() > 1)
+
     def _on_inputs_changed(self, _value) -> None:
         self._rebuild()
 
@@ -296,22 +314,28 @@ class StepThroughView(QWidget):
             return notebook_worked_example(), ""
         if self._model is None:
             return None, "Load or train a model first."
+        network = self._model.member(self.picker.member())
+        through = (
+            f"network {self.picker.member() + 1} of the current model"
+            if self._model.n_members > 1
+            else "the current model"
+        )
         if source == SOURCE_TRAINING:
             split = self._split if self._split is not None else load_digits_split(42)
             first = self.first_row_spin.value()
             last = min(first + self.batch_size_spin.value(), len(split.y_train))
-            X, y, labels = training_batch(self._model, np.arange(first, last), split)
+            X, y, labels = training_batch(network, np.arange(first, last), split)
             title = (
                 f"Training digits {first}..{last - 1} (labels {', '.join(map(str, labels))}) "
-                f"through the current model, lr {lr:g}"
+                f"through {through}, lr {lr:g}"
             )
-            return model_update_step(self._model, X, y, lr, title), ""
+            return model_update_step(network, X, y, lr, title), ""
         if self._digit is None:
             return None, "Draw a digit first."
         label = self.label_spin.value()
-        X, y = digit_batch(self._model, self._digit, [label])
-        title = f"Your drawing, labelled {label}, through the current model, lr {lr:g}"
-        return model_update_step(self._model, X, y, lr, title), ""
+        X, y = digit_batch(network, self._digit, [label])
+        title = f"Your drawing, labelled {label}, through {through}, lr {lr:g}"
+        return model_update_step(network, X, y, lr, title), ""
 
     def _rebuild(self) -> None:
         source = self.source_combo.currentData()
@@ -324,6 +348,7 @@ class StepThroughView(QWidget):
             }[widget]
             label.setVisible(visible)
             widget.setVisible(visible)
+        self._show_picker()
         previous = self.current_name()
         self._step, problem = self._make_step()
         self.step_list.blockSignals(True)

@@ -1,5 +1,7 @@
 """Where the network fails: accuracy, precision and recall, and a clickable confusion matrix on
-the ``load_digits`` test rows, with a gallery of the digits behind each cell."""
+the ``load_digits`` test rows, with a gallery of the digits behind each cell; and how honest its
+probabilities are there (the reliability diagram, the calibration error, the accuracy on the
+surest 95%)."""
 
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitgui.core.calibration import format_probability
 from digitgui.core.data import DigitsSplit
+from digitgui.core.evaluation import COVERAGE
 from digitgui.core.insight import TestSetReport, evaluate_test_set
 from digitgui.core.model_io import DigitClassifier
 
+from ..reliability_diagram import ReliabilityDiagram
 from .colormaps import contrasting_text
 from .digit_tiles import DigitGallery, TileContent
 
@@ -195,6 +200,16 @@ class TestSetView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
         self.accuracy_label.setFont(font)
+        self.calibration_label = QLabel()
+        self.calibration_label.setObjectName("testCalibrationLabel")
+        self.calibration_label.setWordWrap(True)
+        self.calibration_label.setToolTip(
+            "Calibration error: the average gap between how sure the network is and how often "
+            "it is right (0 = its probabilities are honest). The surest 95%: the test digits it "
+            "gives the highest probabilities, leaving out the 5% it hesitates most on."
+        )
+        self.reliability = ReliabilityDiagram()
+        self.reliability.setObjectName("testReliabilityDiagram")
 
         self.matrix = ConfusionMatrixWidget()
         self.matrix.cellClicked.connect(self._on_matrix_cellClicked)
@@ -227,18 +242,26 @@ class TestSetView(QWidget):
         self.gallery.setMinimumHeight(150)
         self.gallery.digitClicked.connect(self._on_gallery_digitClicked)
 
+        # Where it fails beside how honest it is; below, the digits of a cell beside the
+        # per-digit scores.
         top = QHBoxLayout()
-        top.addWidget(self.matrix, 3)
+        top.addWidget(self.matrix, 1)
+        top.addWidget(self.reliability, 1)
         side = QVBoxLayout()
         side.addWidget(self.table)
         side.addWidget(table_note)
         side.addStretch(1)
-        top.addLayout(side, 2)
+        cell = QVBoxLayout()
+        cell.addWidget(self.gallery_label)
+        cell.addWidget(self.gallery, 1)
+        bottom = QHBoxLayout()
+        bottom.addLayout(cell, 1)
+        bottom.addLayout(side)
         layout = QVBoxLayout(self)
         layout.addWidget(self.accuracy_label)
+        layout.addWidget(self.calibration_label)
         layout.addLayout(top, 3)
-        layout.addWidget(self.gallery_label)
-        layout.addWidget(self.gallery, 2)
+        layout.addLayout(bottom, 2)
 
     # public ---------------------------------------------------------------------------------------
 
@@ -251,6 +274,8 @@ class TestSetView(QWidget):
         if model is None:
             self._report = None
             self.accuracy_label.setText("No model yet.")
+            self.calibration_label.setText("")
+            self.reliability.set_table(None)
             self.matrix.set_counts(np.zeros((10, 10), np.int64))
             self.gallery.set_tiles([])
             return
@@ -258,8 +283,15 @@ class TestSetView(QWidget):
         n_right = int(np.trace(report.confusion))
         self.accuracy_label.setText(
             f"Test set: {n_right} of {report.n} digits read correctly "
-            f"({100 * report.accuracy:.1f}%)"
+            f"({format_probability(report.accuracy)})"
         )
+        evaluation = report.report
+        self.calibration_label.setText(
+            f"How honest its probabilities are on these digits: calibration error "
+            f"{evaluation.ece:.3f} (0 = honest); on the surest {100 * COVERAGE:.0f}% of them it "
+            f"reads {format_probability(evaluation.accuracy_at_95)} correctly."
+        )
+        self.reliability.set_table(evaluation.reliability, f"load_digits test set ({report.n})")
         self.matrix.set_counts(report.confusion)
         for d in range(10):
             values = (
@@ -304,11 +336,11 @@ class TestSetView(QWidget):
                 TileContent(
                     digit=report.digits[i],
                     title=f"true {int(report.y_true[i])} → {guess}",
-                    subtitle=f"{100 * probs[guess]:.0f}% sure",
+                    subtitle=f"{format_probability(probs[guess])} sure",
                     probabilities=probs,
                     marked_class=int(report.y_true[i]),
                     tooltip="test digit #{}\n{}".format(
-                        int(i), "\n".join(f"{d}: {100 * probs[d]:5.1f}%" for d in range(10))
+                        int(i), "\n".join(f"{d}: {format_probability(probs[d])}" for d in range(10))
                     ),
                 )
             )
@@ -329,4 +361,4 @@ class TestSetView(QWidget):
 
 
 def _percent(v: float) -> str:
-    return "–" if np.isnan(v) else f"{100 * v:.1f}%"
+    return "–" if np.isnan(v) else format_probability(float(v))
