@@ -267,6 +267,21 @@ def _train(args) -> int:
         from tqdm import tqdm
 
         bar = tqdm(total=config.iterations, unit="it", desc=f"train {config.name}", file=sys.stderr)
+    from .core.pendigits import PendigitsResourceError, load_packed_pendigits
+
+    if config.handwriting:
+        from .core.handwriting import is_cached
+
+        try:
+            load_packed_pendigits("pendigits.tra")  # fail at once, in one sentence
+        except PendigitsResourceError as e:
+            raise UsageError(f"cannot train '{config.name}': {e}") from None
+        if not is_cached(config.handwriting - 1):
+            print(
+                f"drawing the 7,494 pen trajectories of pendigits.tra {config.handwriting} times "
+                "each as training digits (first run only, about 10-30 s)",
+                file=sys.stderr,
+            )
     record = None
     try:
         for record in train(config, extra_train=extra_train):
@@ -277,6 +292,8 @@ def _train(args) -> int:
                     bar.refresh()
             if record.iteration % log_every == 0 or record.done:
                 _log_iteration(record, args.json, bar)
+    except PendigitsResourceError as e:
+        raise UsageError(f"cannot train '{config.name}': {e}") from None
     finally:
         if bar is not None:
             bar.close()

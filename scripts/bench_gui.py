@@ -182,6 +182,37 @@ def launch_time() -> float:
     return float(out.split()[0]) - start
 
 
+def pen_only(strokes: int) -> int:
+    """Pen-to-probabilities latency with the shipped model, and with one of its networks alone
+    (what the reading cost before the ensemble and the calibration), interleaved."""
+    from digitgui.core.model_io import DigitClassifier, load_default
+    from digitgui.gui.app import create_app, create_window
+
+    app = create_app()
+    window = create_window()
+    window.show()
+    app.processEvents()
+    shipped = load_default()
+    single = DigitClassifier(shipped.members[0], shipped.mean, shipped.scale, shipped.clip)
+    models = {f"shipped ({shipped.n_members} networks, calibrated)": shipped, "one network": single}
+    results: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(3):
+        for name, model in models.items():
+            window.set_model(model, name)
+            app.processEvents()
+            results[name] += pen_latency(window, app, strokes=max(1, strokes // 3))
+    base = statistics.median(results["one network"])
+    print("3. pen to painted probabilities (moves 16 ms apart), median / p90:")
+    for name, lat in results.items():
+        med = statistics.median(lat)
+        print(
+            f"   {name:36s} {med:5.1f} ms / {percentile(lat, 90):5.1f} ms "
+            f"({len(lat)} moves; {med / base:.2f}x one network)"
+        )
+    window.close()
+    return 0
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -190,7 +221,15 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    parser.add_argument(
+        "--pen-only",
+        action="store_true",
+        help="only part 3, with the shipped model and, as the same run's baseline, its first "
+        "network alone (no ensemble, no calibration)",
+    )
     args = parser.parse_args()
+    if args.pen_only:
+        return pen_only(strokes=4 if args.quick else 12)
     rounds = 1 if args.quick else 5
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores: others' work skews rates)")
 

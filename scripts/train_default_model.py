@@ -39,7 +39,7 @@ from digitgui.core.strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH
 from digitgui.core.training import PRESETS, TrainConfig, handwriting_rows, train
 
 #: ``created`` when SOURCE_DATE_EPOCH is not set: the day this recipe was last changed.
-RECIPE_DATE = "2026-12-04T00:00:00+00:00"
+RECIPE_DATE = "2026-12-05T00:00:00+00:00"
 PRESET = "handwriting"
 
 

@@ -138,3 +138,22 @@ def test_the_evaluation_report_carries_the_calibration_figures():
     assert d["coverage"] == 0.95 and d["reliability"]["n"] == 10
     text = report.format("fixed")
     assert "calibration error: 0.000" in text and "surest 95% (10 digits)" in text
+
+
+def test_the_report_says_how_often_the_not_sure_warning_fires():
+    conf = np.array([0.95, 0.9, 0.4, 0.3, 0.35, 0.97])
+    guess = np.zeros(6, dtype=int)
+    y = np.array([0, 0, 0, 1, 1, 1])  # right: 0.95, 0.9, 0.4; misread: 0.3, 0.35, 0.97
+
+    class Model:
+        confidence_threshold = 0.5
+
+        def predict_proba(self, rows):
+            return one_hot_ish(conf, guess)
+
+    report = evaluate(Model(), np.zeros((6, 64)), y)
+    assert report.not_sure == (pytest.approx(1 / 3), pytest.approx(2 / 3))
+    assert report.to_dict()["not_sure"]["on_misread"] == pytest.approx(2 / 3)
+    assert '"not sure" warning (below 50.0%): on 33.3%' in report.format("m")
+    del Model.confidence_threshold
+    assert np.isnan(evaluate(Model(), np.zeros((6, 64)), y).not_sure[0])

@@ -266,3 +266,27 @@ def test_the_app_is_the_default_command_and_takes_a_model(monkeypatch, argv, exp
     monkeypatch.setattr("digitgui.cli._gui", lambda model: opened.append(model) or 0)
     assert main(argv) == 0
     assert opened == [None if expected is None else Path(expected)]
+
+
+def test_training_on_handwriting_without_the_packed_pendigits_exits_2_in_one_sentence(
+    capsys, tmp_path, monkeypatch
+):
+    gone = tmp_path / "pendigits.npz"
+    monkeypatch.setattr("digitgui.core.pendigits.packed_pendigits_path", lambda: gone)
+    args = ["train", "--preset", "handwriting", "--iterations", "5", "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "cannot train 'handwriting (modified)'" in err and str(gone) in err
+
+
+def test_the_handwriting_preset_trains_an_ensemble_from_the_command_line(capsys, tmp_path):
+    out = tmp_path / "hw.npz"
+    args = ["train", "--preset", "handwriting", "--iterations", "40", "--quiet", "--json"]
+    assert main([*args, "--out", str(out)]) == 0
+    final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert final["outcome"] == "completed" and final["test_acc"] > 0.3
+    from digitgui.core.model_io import DigitClassifier
+
+    model = DigitClassifier.load(out)
+    assert model.n_members == 5 and model.temperature >= 1 and model.confidence_threshold

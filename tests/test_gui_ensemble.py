@@ -135,8 +135,9 @@ def test_the_guess_box_says_it_reads_with_the_average_of_3_networks(sure):
     assert "the average of 3 networks" in sure.reader_label.text()
     assert sure.reader_label.isVisible()
     assert "3 networks" in sure.guess_box.toolTip()
-    single = load_default()
-    sure.set_model(single, "the shipped model")
+    shipped = load_default()
+    single = DigitClassifier(shipped.members[0], shipped.mean, shipped.scale, shipped.clip)
+    sure.set_model(single, "one of the shipped networks")
     assert "one network" in sure.reader_label.text()
 
 

@@ -210,6 +210,31 @@ def test_divergence_keeps_a_finite_model_and_says_so(qtbot, window):
     assert np.isfinite(window.cost_plot.train.y).all()
 
 
+def test_handwriting_without_the_packed_pendigits_fails_in_one_sentence_and_keeps_the_model(
+    qtbot, window, tmp_path, monkeypatch
+):
+    gone = tmp_path / "pendigits.npz"
+    monkeypatch.setattr("digitgui.core.pendigits.packed_pendigits_path", lambda: gone)
+    before = window.model()
+    config = dataclasses.replace(PRESETS["handwriting"], iterations=20, eval_every=10)
+    window.start_training(config)  # fails before its first update: no final record
+    qtbot.waitUntil(lambda: window.training_message.text().startswith("Training"), timeout=30_000)
+    qtbot.waitUntil(lambda: not running_threads(), timeout=30_000)
+    text = window.training_message.text()
+    assert text.startswith("Training failed:") and str(gone) in text and "\n" not in text
+    assert window.model() is before
+
+
+def test_the_first_handwriting_run_says_it_is_drawing_the_pen_trajectories(qtbot, window):
+    config = dataclasses.replace(PRESETS["handwriting"], handwriting=2, iterations=20)
+    with qtbot.waitSignal(window.trainingFinished, timeout=120_000):
+        assert window.start_training(config)
+        assert "Drawing the 7,494 pen trajectories" in window.training_message.text()
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        window.start_training(config)  # drawn once: the cache serves the second run
+        assert "Preparing the data" in window.training_message.text()
+
+
 def test_invalid_settings_are_refused_next_to_the_field(qtbot, window):
     panel = window.training_panel
     panel.hidden_edit.setText("32,0")

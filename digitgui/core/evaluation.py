@@ -9,7 +9,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .calibration import ReliabilityTable, accuracy_at_coverage, reliability_table
+from .calibration import (
+    ReliabilityTable,
+    accuracy_at_coverage,
+    format_probability,
+    reliability_table,
+)
 
 __all__ = ["COVERAGE", "EvalReport", "confusion_matrix", "evaluate"]
 
@@ -39,6 +44,8 @@ class EvalReport:
 
     y_true: np.ndarray
     probabilities: np.ndarray
+    #: The model's "not sure" threshold (the app warns below it), or None if it has none.
+    threshold: float | None = None
 
     @cached_property
     def y_pred(self) -> np.ndarray:
@@ -85,6 +92,20 @@ class EvalReport:
         """Accuracy on the 95% of digits the model is surest of (NaN if no digits)."""
         return accuracy_at_coverage(self.probabilities, self.y_true, COVERAGE)
 
+    @cached_property
+    def not_sure(self) -> tuple[float, float]:
+        """How often the app's "not sure" warning fires (top probability below
+        :attr:`threshold`): on the correctly read digits and on the misread ones (NaN where
+        there are none, or without a threshold)."""
+        nan = float("nan")
+        if self.threshold is None or not self.n:
+            return nan, nan
+        unsure = self.probabilities.max(axis=1) < self.threshold
+        right = self.y_pred == self.y_true
+        on_right = float(np.mean(unsure[right])) if right.any() else nan
+        on_wrong = float(np.mean(unsure[~right])) if (~right).any() else nan
+        return on_right, on_wrong
+
     def to_dict(self) -> dict:
         def clean(a: np.ndarray) -> list:
             return [None if np.isnan(v) else float(v) for v in a]
@@ -104,6 +125,11 @@ class EvalReport:
                 "accuracy_at_coverage": number(self.accuracy_at_95),
                 "reliability": self.reliability.to_dict(),
             },
+            "not_sure": {
+                "threshold": self.threshold,
+                "on_correct": number(self.not_sure[0]),
+                "on_misread": number(self.not_sure[1]),
+            },
         }
 
     def format(self, title: str) -> str:
@@ -121,6 +147,13 @@ class EvalReport:
                 f"  accuracy on the surest {100 * COVERAGE:.0f}% ({kept} digits): "
                 f"{100 * self.accuracy_at_95:.2f}%"
             )
+            if self.threshold is not None:
+                on_right, on_wrong = self.not_sure
+                lines.append(
+                    f'  "not sure" warning (below {format_probability(self.threshold)}): on '
+                    f"{_share(on_right)} of the digits read correctly, {_share(on_wrong)} of the "
+                    "misread ones"
+                )
             lines.append("  reliability (when the network is this sure, how often it is right):")
             lines.append(self.reliability.format(indent="    "))
         lines.append("  digit    n  recall  precision")
@@ -135,6 +168,10 @@ class EvalReport:
         for d in range(10):
             lines.append(f"  {d:>4} " + "".join(f"{v:>5}" for v in cm[d]))
         return "\n".join(lines)
+
+
+def _share(v: float) -> str:
+    return "-" if math.isnan(v) else f"{100 * v:.1f}%"
 
 
 def _as_rows(digits: np.ndarray) -> np.ndarray:
@@ -163,4 +200,5 @@ def evaluate(model, digits: np.ndarray, y: np.ndarray) -> EvalReport:
         raise ValueError(
             f"the model gave probabilities shaped {probs.shape}, not ({len(rows)}, 10)"
         )
-    return EvalReport(y, probs)
+    threshold = getattr(model, "confidence_threshold", None)
+    return EvalReport(y, probs, None if threshold is None else float(threshold))

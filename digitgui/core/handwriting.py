@@ -51,6 +51,7 @@ __all__ = [
     "draw_polylines",
     "draw_trajectories",
     "ink_masks",
+    "is_cached",
     "training_drawings",
     "trajectories_to_canvas",
     "vary_trajectories",
@@ -436,6 +437,24 @@ def make_training_drawings(
     )
 
 
+def _cache_path(variants: int, seed: int) -> tuple[Path, str, np.ndarray, np.ndarray]:
+    from .pendigits import load_packed_pendigits
+
+    points, labels = load_packed_pendigits("pendigits.tra")
+    key = _cache_key(points, labels, variants, seed)
+    return cache_folder() / f"pendigits-tra-drawings-{key}.npz", key, points, labels
+
+
+def is_cached(variants: int, seed: int = 0) -> bool:
+    """Whether :func:`training_drawings` would read these drawings from the cache (False also
+    when the packed pendigits cannot be read: training would then say why)."""
+    try:
+        path, key, _, _ = _cache_path(variants, seed)
+    except ValueError:
+        return False
+    return _read_cache(path, key) is not None
+
+
 def training_drawings(
     variants: int,
     seed: int = 0,
@@ -445,11 +464,7 @@ def training_drawings(
     """pendigits.tra (the packed copy shipped with digitgui) as training drawings: each
     trajectory once plainly and ``variants`` times varied. Cached in :func:`cache_folder`,
     keyed by :data:`DRAWING_VERSION`, the recipe and the data; a damaged cache is redrawn."""
-    from .pendigits import load_packed_pendigits
-
-    points, labels = load_packed_pendigits("pendigits.tra")
-    key = _cache_key(points, labels, variants, seed)
-    path = cache_folder() / f"pendigits-tra-drawings-{key}.npz"
+    path, key, points, labels = _cache_path(variants, seed)
     if use_cache:
         cached = _read_cache(path, key)
         if cached is not None:

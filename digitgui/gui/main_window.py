@@ -129,6 +129,19 @@ def _threshold_text(model: DigitClassifier) -> str:
     return format_probability(threshold)
 
 
+def _preparing_message(config: TrainConfig) -> str:
+    """What the run does before its first update, in words (drawing pendigits.tra the first time
+    takes seconds)."""
+    from digitgui.core.handwriting import is_cached
+
+    if config.handwriting and not is_cached(config.handwriting - 1):
+        return (
+            f"Drawing the 7,494 pen trajectories of pendigits.tra {config.handwriting} times each "
+            "as training digits, with the canvas's pen (first run only, about 10-30 s)…"
+        )
+    return f"Preparing the data for '{config.name}'…"
+
+
 def _format_duration(seconds: float) -> str:
     if seconds < 1:
         return "< 1 s"
@@ -310,7 +323,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, config.iterations)
         self.progress_bar.setValue(0)
         extra = self._extra_training_source() if self._extra_training_source else None
-        self._set_training_message(f"Preparing the data for '{config.name}'…")
+        self._set_training_message(_preparing_message(config))
         self._runner.start(config, extra_train=extra)
         return True
 
