@@ -168,13 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10, help="seeds for --training")
     parser.add_argument(
         "--copy-spacing",
-        type=float,
-        help=f"updates between two chunks of copies (default {training.COPY_SPACING}; 0: all "
-        "before the second update), to compare with the preset's",
+        type=int,
+        help="updates between two chunks of copies (default: the preset's "
+        f"copy_spacing, {PRESETS['default'].copy_spacing}; 0: all before the second update)",
     )
     args = parser.parse_args(argv)
     if args.copy_spacing is not None:
-        training.COPY_SPACING = args.copy_spacing
+        PRESETS["default"] = dataclasses.replace(PRESETS["default"], copy_spacing=args.copy_spacing)
     bench_reading(args.repeats)
     if args.training:
         bench_training(args.seeds)

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from digitgui.core import training
 from digitgui.core.augment import DEFAULT_DISTORTIONS, Distortions
 from digitgui.core.data import load_digits_split
 from digitgui.core.evaluation import evaluate
@@ -68,9 +67,9 @@ class Variant:
     #: Replaces raster_to_digit for the drawings (the naive baseline); training rows then get no
     #: augmentation, as there is no reduction to pass them through.
     reduce: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
-    #: Updates between two chunks of distorted copies (training.COPY_SPACING; 0: all copies are
+    #: Updates between two chunks of distorted copies (TrainConfig.copy_spacing; 0: all copies are
     #: made before the second update).
-    copy_spacing: float | None = None
+    copy_spacing: int | None = None
 
 
 def _config(**changes) -> TrainConfig:
@@ -205,15 +204,9 @@ def score(variant: Variant, seed: int, drawings: Drawings, labels: np.ndarray) -
         config = replace(config, augment=0)  # no reduction to pass distorted copies through
     # The preset's own run (copies streamed in during training), with this variant's distortions
     # and reduction.
-    shipped_spacing = training.COPY_SPACING
     if variant.copy_spacing is not None:
-        training.COPY_SPACING = variant.copy_spacing
-    try:
-        *_, record = train(
-            config, split, distortions=variant.distortions, reduction=variant.reduction
-        )
-    finally:
-        training.COPY_SPACING = shipped_spacing
+        config = replace(config, copy_spacing=variant.copy_spacing)
+    *_, record = train(config, split, distortions=variant.distortions, reduction=variant.reduction)
     pen = evaluate(record.model, drawings.digits(variant), labels).accuracy
     return pen, record.test_acc
 

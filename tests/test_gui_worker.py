@@ -29,12 +29,28 @@ def fake_train(n: int, *, fail_at: int | None = None, final_model="model"):
             if fail_at == i:
                 raise ValueError("the data could not be prepared")
             if should_stop is not None and should_stop() and i > 1:
-                yield Progress(i, n, 1.0 / i, 0.0, 0.0, model=final_model, outcome="stopped")
+                yield Progress(
+                    iteration=i,
+                    iterations=n,
+                    cost=1.0 / i,
+                    elapsed=0.0,
+                    epoch=0.0,
+                    model=final_model,
+                    outcome="stopped",
+                )
                 return
             if i == n:
-                yield Progress(i, n, 1.0 / i, 0.0, 0.0, model=final_model, outcome="completed")
+                yield Progress(
+                    iteration=i,
+                    iterations=n,
+                    cost=1.0 / i,
+                    elapsed=0.0,
+                    epoch=0.0,
+                    model=final_model,
+                    outcome="completed",
+                )
                 return
-            yield Progress(i, n, 1.0 / i, 0.0, 0.0)
+            yield Progress(iteration=i, iterations=n, cost=1.0 / i, elapsed=0.0, epoch=0.0)
 
     return train
 

@@ -10,7 +10,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from digitgui.core.data import load_digits_split
-from digitgui.core.training import PRESETS, Progress, TrainConfig, train
+from digitgui.core.training import COPY_CHUNK, PRESETS, Progress, TrainConfig, train
 
 # The notebook's printed costs (shared/seed/notebook.txt, cell 30).
 NOTEBOOK_COSTS = {
@@ -402,3 +402,83 @@ def test_a_cosine_schedule_lowers_the_learning_rate_to_nearly_zero_by_the_end(mo
     assert seen[25] == pytest.approx(0.005, rel=0.1)
     assert seen[-1] < 0.0002
     assert all(a >= b for a, b in zip(seen, seen[1:], strict=False))  # noqa: RUF007
+
+
+# --- the pieces of the loop, alone ------------------------------------------------------------
+
+
+def test_the_batch_sampler_shows_every_ready_row_once_per_epoch():
+    from digitgui.core.training import _BatchSampler, prepare_data
+
+    config = dataclasses.replace(PRESETS["default"], batch_size=100, augment=0)
+    data = prepare_data(config, load_digits_split(42))
+    sampler = _BatchSampler(config, data)
+    n = len(data.y_train)
+    seen, it = [], 0
+    while len(seen) < n:
+        it += 1
+        batch = sampler.next(it, n)
+        seen.extend(batch.y.tolist())
+        assert batch.Y.shape == (len(batch.y), 10)
+        np.testing.assert_array_equal(np.argmax(batch.Y, axis=1), batch.y)
+    assert sorted(seen) == sorted(data.y_train.tolist())
+    assert batch.epoch == pytest.approx(1.0)
+    assert sampler.rows_trained_on == n
+
+
+def test_the_copy_stream_makes_each_chunk_after_its_due_update():
+    from digitgui.core.training import _copy_schedule, _CopyStream, prepare_data
+
+    config = dataclasses.replace(PRESETS["default"], augment=1, copy_spacing=5)
+    data = prepare_data(config, load_digits_split(42), stream=True)
+    stream = _CopyStream(config, data)
+    due = _copy_schedule(config, data.copies.n_chunks)
+    assert due[:3] == [5, 10, 15]
+    assert stream.before_update(5) == data.n_ready  # chunk 0 is due after update 5
+    assert stream.before_update(6) == data.n_ready + COPY_CHUNK
+    assert stream.before_update(10_000) == len(data.y_train)
+
+
+def test_the_divergence_guard_puts_back_the_last_finite_weights():
+    from digitgui.core.training import _DivergenceGuard
+
+    W = [np.ones((3, 2))]
+    guard = _DivergenceGuard(dataclasses.replace(SMALL, lr=0.5), W)
+    assert guard.check(1, 0.3) is None
+    W[0][:] = np.nan
+    message = guard.check(2, float("nan"))
+    assert "iteration 2" in message and "smaller learning rate than 0.5" in message
+    np.testing.assert_array_equal(W[0], np.ones((3, 2)))
+
+
+def test_early_stopping_keeps_the_best_weights_and_counts_patience():
+    from digitgui.core.training import _EarlyStopping
+
+    early = _EarlyStopping(dataclasses.replace(SMALL, early_stopping=True, patience=2))
+    W = [np.zeros(2)]
+    early.observe(1.0, W)
+    W[0][:] = 5
+    early.observe(2.0, W)
+    assert not early.stop
+    early.observe(float("nan"), W)  # a NaN is no measurement
+    early.observe(3.0, W)
+    assert early.stop
+    early.restore(W)
+    np.testing.assert_array_equal(W[0], [0, 0])
+    off = _EarlyStopping(SMALL)
+    off.observe(1.0, W)
+    off.observe(2.0, W)
+    assert not off.stop
+
+
+def test_progress_records_are_built_with_keywords():
+    with pytest.raises(TypeError):
+        Progress(1, 10, 0.5, 0.0, 1.0)  # type: ignore[misc]
+
+
+def test_the_copy_schedule_is_part_of_the_config_and_validated():
+    assert PRESETS["default"].to_dict()["copy_spacing"] == 8
+    with pytest.raises(ValueError, match="copy_spacing"):
+        dataclasses.replace(SMALL, copy_spacing=-1)
+    with pytest.raises(ValueError, match="copy_span"):
+        dataclasses.replace(SMALL, copy_span=0)

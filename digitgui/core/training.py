@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -62,15 +62,8 @@ NOT_SURE_MISREAD_CAUGHT = 2 / 3
 #: mistakes on other writers. Aiming at two thirds leaves that margin.
 NOT_SURE_MAX_CORRECT = 0.04
 
-# A mini-batch run with distorted copies makes them between updates (see train()).
 #: Source digits per chunk of distorted copies: one geometry's group (``Distortions.group``).
 COPY_CHUNK = 32
-#: Updates between two chunks. On the default preset (docs/reduction.md) validation accuracy
-#: reaches 97% after 30-110 updates, when 3-13 of its 79 chunks are made; the last chunk comes
-#: before update 633 of 3,000. pendigits.tra scores as with 4 or 16, or all copies made first.
-COPY_SPACING = 8
-#: At most this fraction of a run's updates passes before every copy is made (short runs).
-COPY_SPAN = 0.5
 
 #: Shown by the app and the README next to the notebook preset.
 NOTEBOOK_ORDER_EXPLANATION = (
@@ -114,6 +107,13 @@ class TrainConfig:
     #: over the run (small steps at the end settle each network instead of leaving it wherever
     #: the last mini-batch pushed it).
     lr_schedule: str = "constant"
+    #: A mini-batch run with distorted copies makes them between updates, a chunk of
+    #: COPY_CHUNK every ``copy_spacing`` updates (0: all right after the first update). On the
+    #: default preset (docs/reduction.md) validation accuracy reaches 97% after 30-110 updates,
+    #: when 3-13 of its 79 chunks are made; pendigits.tra scores as with 4 or 16, or all first.
+    copy_spacing: int = 8
+    #: At most this fraction of a run's updates passes before every copy is made (short runs).
+    copy_span: float = 0.5
     #: Distorted copies of each training digit added to the training rows (0: none).
     augment: int = 0
     #: Bound for standardised inputs (None: no clipping, as in the notebook).
@@ -165,6 +165,10 @@ class TrainConfig:
             problems.append(
                 f"handwriting must be a whole number of drawings from 0 to {MAX_HANDWRITING}"
             )
+        if not (isinstance(self.copy_spacing, int) and self.copy_spacing >= 0):
+            problems.append("copy_spacing must be a whole number of updates, 0 or more")
+        if not (0 < self.copy_span <= 1):
+            problems.append("copy_span must be a fraction of the run in (0, 1]")
         if self.lr_schedule not in LR_SCHEDULES:
             problems.append(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
         if not (isinstance(self.members, int) and 1 <= self.members <= MAX_MEMBERS):
@@ -256,7 +260,7 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Progress:
     """One training iteration, as seen from outside. Immutable: safe to hand to another thread.
 
@@ -474,7 +478,7 @@ def train(
 
     A mini-batch run with ``config.augment`` starts updating on the original (and extra) rows at
     once and adds the distorted copies a chunk of :data:`COPY_CHUNK` digits every
-    :data:`COPY_SPACING` updates (all of them within the first half of a short run); each epoch
+    ``config.copy_spacing`` updates (all within ``config.copy_span`` of a short run); each epoch
     shuffles the rows that exist when it starts. Making all copies first would cost more than
     the updates that reach 97% validation accuracy. Full-batch runs make every copy first.
     """
@@ -617,14 +621,14 @@ def _combined(records: list[Progress], data: TrainingData) -> Progress:
             [r.snapshot.mlp for r in records], data.mean, data.scale, data.clip
         )
     return Progress(
-        first.iteration,
-        first.iterations,
-        float(np.mean([r.cost for r in records])),
-        first.elapsed,
-        first.epoch,
-        _mean([r.val_cost for r in records]),
-        _mean([r.val_acc for r in records]),
-        snapshot,
+        iteration=first.iteration,
+        iterations=first.iterations,
+        cost=float(np.mean([r.cost for r in records])),
+        elapsed=first.elapsed,
+        epoch=first.epoch,
+        val_cost=_mean([r.val_cost for r in records]),
+        val_acc=_mean([r.val_acc for r in records]),
+        snapshot=snapshot,
     )
 
 
@@ -735,12 +739,186 @@ def _share_below(probs: np.ndarray, threshold: float | None) -> float | None:
 
 def _copy_schedule(config: TrainConfig, n_chunks: int) -> list[int]:
     """Chunk ``j`` of the distorted copies is made before the first update after
-    ``due[j]`` updates: every :data:`COPY_SPACING` updates, closer together when that would not
-    finish within :data:`COPY_SPAN` of the run, never before the first update."""
+    ``due[j]`` updates: every ``config.copy_spacing`` updates, closer together when that would
+    not finish within ``config.copy_span`` of the run, never before the first update."""
     if not n_chunks:
         return []
-    spacing = min(COPY_SPACING, COPY_SPAN * config.iterations / n_chunks)
+    spacing = config.copy_spacing or 0
+    spacing = min(spacing, config.copy_span * config.iterations / n_chunks)
     return [max(1, int((j + 1) * spacing)) for j in range(n_chunks)]
+
+
+# --- The pieces of a run ----------------------------------------------------------------------
+#
+# _run is the loop; each concern it interleaves is one small object below, testable alone:
+# _CopyStream (distorted copies made between updates), _BatchSampler (which rows an update
+# sees), _Step (one update: backward pass, optimizer, learning-rate schedule, update order),
+# _DivergenceGuard, _EarlyStopping and the _Evaluator above.
+
+
+class _CopyStream:
+    """Makes the chunks of distorted copies that are due before update ``it``."""
+
+    def __init__(self, config: TrainConfig, data: TrainingData) -> None:
+        self.copies = data.copies
+        self.data = data
+        self.due = _copy_schedule(config, self.copies.n_chunks if self.copies else 0)
+        self.made = 0
+        self.ready = data.n_ready  # rows of data.Xb_train filled
+
+    def before_update(self, it: int) -> int:
+        """Make every chunk due before update ``it``; returns the rows ready."""
+        while self.made < len(self.due) and it > self.due[self.made]:
+            self.ready = self.copies.make(self.made, self.data)
+            self.made += 1
+        return self.ready
+
+
+class _Batch(NamedTuple):
+    """The rows of one update: a workspace holding their inputs, their one-hot targets
+    ``Y (rows, 10)`` (feature-major), their classes ``y (rows,)`` and the epoch reached. (A
+    named tuple: one is made per update, and a frozen dataclass costs several times more.)"""
+
+    ws: Workspace
+    Y: np.ndarray
+    y: np.ndarray
+    epoch: float
+
+
+class _BatchSampler:
+    """Full batch (every row, every update) or shuffled mini-batches. Each epoch shuffles the
+    rows ready when it starts: ``order[:epoch_rows]`` is a permutation of them, the rows beyond
+    are still in place, so a later epoch takes in newly made copies by extending the view."""
+
+    def __init__(self, config: TrainConfig, data: TrainingData) -> None:
+        self.config = config
+        self.data = data
+        n = len(data.y_train)  # rows once every copy is made
+        self.Y = feature_major(one_hot(data.y_train, 10, np.float64))
+        self.size = n if config.batch_size is None else min(config.batch_size, n)
+        self.full_batch = self.size == n
+        self._workspaces: dict[int, Workspace] = {}
+        self._Y_rows: dict[int, np.ndarray] = {}
+        if self.full_batch:
+            self.workspace(n).set_input(data.Xb_train)
+        self.rng = np.random.default_rng([config.seed, 1])
+        self.order = np.arange(n)
+        self.epoch_rows = data.n_ready
+        self.epoch_order = self.order[: self.epoch_rows]
+        self.pos = self.epoch_rows  # forces a shuffle before the first mini-batch
+        self.epochs_before = -1.0  # completed epochs before the current one
+
+    def workspace(self, rows: int) -> Workspace:
+        if rows not in self._workspaces:
+            c = self.config
+            self._workspaces[rows] = Workspace(c.layer_sizes, rows, np.float64, c.activation)
+        return self._workspaces[rows]
+
+    @property
+    def rows_trained_on(self) -> int:
+        """Rows the last epoch drew from: copies made after it began were never trained on."""
+        return len(self.data.y_train) if self.full_batch else self.epoch_rows
+
+    def next(self, it: int, ready: int) -> _Batch:
+        """The rows of update ``it``, with ``ready`` rows made so far."""
+        if self.full_batch:
+            n = len(self.data.y_train)
+            return _Batch(self.workspace(n), self.Y, self.data.y_train, float(it))
+        if self.pos >= self.epoch_rows:
+            if ready != self.epoch_rows:
+                self.epoch_rows = ready
+                self.epoch_order = self.order[:ready]
+            self.rng.shuffle(self.epoch_order)
+            self.pos = 0
+            self.epochs_before += 1
+        idx = self.epoch_order[self.pos : self.pos + self.size]
+        self.pos += len(idx)
+        ws = self.workspace(len(idx))
+        ws.take_rows(self.data.Xb_train, idx)
+        Y = self._Y_rows.setdefault(len(idx), np.empty((10, len(idx)), np.float64).T)
+        np.take(self.Y.T, idx, axis=1, out=Y.T)
+        epoch = self.epochs_before + self.pos / self.epoch_rows
+        return _Batch(ws, Y, self.data.y_train[idx], epoch)
+
+
+class _Step:
+    """One update of ``W`` from a batch whose forward pass is in its workspace: the backward
+    pass and the optimizer, in the textbook order (every error from the weights of the forward
+    pass, then all updates) or the notebook's (each layer updated before its error is sent
+    back), with the learning rate of the schedule."""
+
+    def __init__(self, config: TrainConfig, W: list[np.ndarray]) -> None:
+        self.config = config
+        self.W = W
+        self.opt = make_optimizer(config.optimizer, W, config.lr, config.l2, config.momentum)
+        self.grads = [np.empty_like(w) for w in W]
+        self.cosine = config.lr_schedule == "cosine"
+        self.notebook_order = config.update_order == "notebook"
+
+    def __call__(self, it: int, batch: _Batch) -> None:
+        if self.cosine:
+            c = self.config
+            self.opt.lr = c.lr * 0.5 * (1.0 + math.cos(math.pi * (it - 1) / c.iterations))
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.notebook_order:
+                batch.ws.backward(self.W, batch.Y, self.grads, update=self.opt.update)
+            else:
+                batch.ws.backward(self.W, batch.Y, self.grads)
+                self.opt.step(self.grads)
+
+
+class _DivergenceGuard:
+    """Keeps the newest weights known to give a finite cost; puts them back when the cost is
+    not a finite number and says so in words."""
+
+    def __init__(self, config: TrainConfig, W: list[np.ndarray]) -> None:
+        self.lr = config.lr
+        self.W = W
+        self.last_good = [w.copy() for w in W]
+
+    def check(self, it: int, cost: float) -> str | None:
+        """None while the cost is finite, else the message (and the good weights are back)."""
+        if math.isfinite(cost):
+            for w, good in zip(self.W, self.last_good, strict=True):
+                np.copyto(good, w)
+            return None
+        for w, good in zip(self.W, self.last_good, strict=True):
+            np.copyto(w, good)
+        return (
+            f"Training diverged at iteration {it}: the cost became {cost} (not a finite "
+            f"number). Try a smaller learning rate than {self.lr:g}. The last weights "
+            "with a finite cost were kept."
+        )
+
+
+class _EarlyStopping:
+    """Remembers the weights of the best validation cost; says stop after ``patience``
+    measurements without improvement (never, unless ``config.early_stopping``)."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.on = config.early_stopping
+        self.patience = config.patience
+        self.best: list[np.ndarray] | None = None
+        self.best_cost = math.inf
+        self.stale = 0
+
+    def observe(self, val_cost: float, W: list[np.ndarray]) -> None:
+        if not (self.on and math.isfinite(val_cost)):
+            return
+        if val_cost < self.best_cost:
+            self.best_cost, self.stale = val_cost, 0
+            self.best = [w.copy() for w in W]
+        else:
+            self.stale += 1
+
+    @property
+    def stop(self) -> bool:
+        return self.on and self.stale >= self.patience
+
+    def restore(self, W: list[np.ndarray]) -> None:
+        if self.on and self.best is not None:
+            for w, b in zip(W, self.best, strict=True):
+                np.copyto(w, b)
 
 
 def _run(
@@ -751,129 +929,42 @@ def _run(
     should_stop: Callable[[], bool] | None,
     snapshot_due: Callable[[], bool] | None,
 ) -> Iterator[Progress]:
-    dtype = np.dtype(np.float64)
-    mlp = MLP.create(config.layer_sizes, config.activation, config.init, config.seed)
-    W = mlp.weights
-    opt = make_optimizer(config.optimizer, W, config.lr, config.l2, config.momentum)
-    cosine = config.lr_schedule == "cosine"
-    notebook_order = config.update_order == "notebook"
-
-    n = len(data.y_train)  # rows once every copy is made
-    Y = feature_major(one_hot(data.y_train, 10, dtype))
-    batch = n if config.batch_size is None else min(config.batch_size, n)
-    full_batch = batch == n
-    ready = data.n_ready
-    copies = data.copies
-    due = _copy_schedule(config, copies.n_chunks if copies is not None else 0)
-    next_chunk = 0
-    next_due = due[0] if due else math.inf  # make the next chunk before the first update after it
-    workspaces: dict[int, Workspace] = {}
-
-    def workspace(rows: int) -> Workspace:
-        if rows not in workspaces:
-            workspaces[rows] = Workspace(config.layer_sizes, rows, dtype, config.activation)
-        return workspaces[rows]
-
-    if full_batch:
-        ws_full = workspace(n)
-        ws_full.set_input(data.Xb_train)
-    rng = np.random.default_rng([config.seed, 1])
-    # order[:epoch_rows] is a permutation of the rows of the current epoch; the rows beyond it
-    # are still in place, so a later epoch takes in newly made copies by extending the view.
-    order = np.arange(n)
-    epoch_rows = ready
-    epoch_order = order[:epoch_rows]
-    pos = epoch_rows  # forces a shuffle before the first mini-batch
-    epochs_before = -1.0  # completed epochs before the current one
-    Y_batch: dict[int, np.ndarray] = {}
-
-    grads = [np.empty_like(w) for w in W]
-    last_good = [w.copy() for w in W]  # the newest weights known to give a finite cost
-    best: list[np.ndarray] | None = None
-    best_val = math.inf
-    stale = 0
+    """One network trained as ``config`` says: a record per update, then the final one."""
+    W = MLP.create(config.layer_sizes, config.activation, config.init, config.seed).weights
+    copies, sampler = _CopyStream(config, data), _BatchSampler(config, data)
+    step, guard, early = _Step(config, W), _DivergenceGuard(config, W), _EarlyStopping(config)
     evaluate_val = _Evaluator(config, data.Xb_val, data.y_val)
-    every = config.evaluation_interval()
-    N = config.iterations
-    outcome, message = "completed", ""
-    record: Progress | None = None
-    epoch = 0.0
-
-    def classifier(weights) -> DigitClassifier:
-        return DigitClassifier(
-            MLP([w.copy() for w in weights], config.activation),
-            data.mean,
-            data.scale,
-            config.clip,
-        )
-
+    every, N = config.evaluation_interval(), config.iterations
+    outcome, message, record = "completed", "", None
     for it in range(1, N + 1):
-        while it > next_due:
-            ready = copies.make(next_chunk, data)
-            next_chunk += 1
-            next_due = due[next_chunk] if next_chunk < len(due) else math.inf
-        if full_batch:
-            ws, Yb, yb = ws_full, Y, data.y_train
-            epoch = float(it)
-        else:
-            if pos >= epoch_rows:
-                if ready != epoch_rows:
-                    epoch_rows = ready
-                    epoch_order = order[:epoch_rows]
-                rng.shuffle(epoch_order)
-                pos = 0
-                epochs_before += 1
-            idx = epoch_order[pos : pos + batch]
-            pos += len(idx)
-            epoch = epochs_before + pos / epoch_rows
-            ws = workspace(len(idx))
-            ws.take_rows(data.Xb_train, idx)
-            Yb = Y_batch.setdefault(len(idx), np.empty((10, len(idx)), dtype).T)
-            np.take(Y.T, idx, axis=1, out=Yb.T)
-            yb = data.y_train[idx]
-
+        batch = sampler.next(it, copies.before_update(it))
         val_cost = val_acc = None
         if it == 1 or it % every == 0 or it == N:
             with np.errstate(over="ignore", invalid="ignore"):
                 val_cost, val_acc = evaluate_val(W)
-            if config.early_stopping and math.isfinite(val_cost):
-                if val_cost < best_val:
-                    best_val, stale = val_cost, 0
-                    best = [w.copy() for w in W]
-                else:
-                    stale += 1
-
-        # A diverging run overflows to inf/NaN; that is detected just below and reported in
-        # words, so NumPy's own warnings would only be noise.
+            early.observe(val_cost, W)
+        # A diverging run overflows to inf/NaN, reported in words by the guard: NumPy's own
+        # warnings would only be noise.
         with np.errstate(over="ignore", invalid="ignore"):
-            cost = ws.forward(W, y_index=yb)
-        if not math.isfinite(cost):
-            for w, good in zip(W, last_good, strict=True):
-                np.copyto(w, good)
-            outcome = "diverged"
-            message = (
-                f"Training diverged at iteration {it}: the cost became {cost} (not a finite "
-                f"number). Try a smaller learning rate than {config.lr:g}. The last weights "
-                "with a finite cost were kept."
-            )
-            record = Progress(it, N, cost, time.perf_counter() - t0, epoch, val_cost, val_acc)
+            cost = batch.ws.forward(W, y_index=batch.y)
+        diverged = guard.check(it, cost)
+        if diverged is None:
+            step(it, batch)
+        snapshot = _classifier(W, config, data) if snapshot_due and snapshot_due() else None
+        record = Progress(
+            iteration=it,
+            iterations=N,
+            cost=cost,
+            elapsed=time.perf_counter() - t0,
+            epoch=batch.epoch,
+            val_cost=val_cost,
+            val_acc=val_acc,
+            snapshot=snapshot if diverged is None else None,
+        )
+        if diverged is not None:
+            outcome, message = "diverged", diverged
             break
-        for w, good in zip(W, last_good, strict=True):
-            np.copyto(good, w)
-
-        if cosine:
-            opt.lr = config.lr * 0.5 * (1.0 + math.cos(math.pi * (it - 1) / N))
-        with np.errstate(over="ignore", invalid="ignore"):
-            if notebook_order:
-                ws.backward(W, Yb, grads, update=opt.update)
-            else:
-                ws.backward(W, Yb, grads)
-                opt.step(grads)
-
-        now = time.perf_counter()
-        snapshot = classifier(W) if snapshot_due is not None and snapshot_due() else None
-        record = Progress(it, N, cost, now - t0, epoch, val_cost, val_acc, snapshot)
-        if config.early_stopping and stale >= config.patience:
+        if early.stop:
             outcome = "early_stopped"
             message = (
                 f"Stopped early at iteration {it}: validation cost has not improved for "
@@ -883,19 +974,37 @@ def _run(
         if it == N:
             break
         if should_stop is not None and should_stop():
-            outcome = "stopped"
-            message = f"Stopped at iteration {it} of {N}."
+            outcome, message = "stopped", f"Stopped at iteration {it} of {N}."
             break
         yield record
+    if outcome != "diverged":
+        early.restore(W)
+    assert record is not None
+    yield _final_record(config, split, data, W, record, outcome, message, sampler, t0)
 
-    if config.early_stopping and best is not None and outcome != "diverged":
-        for w, b in zip(W, best, strict=True):
-            np.copyto(w, b)
-    model = classifier(W)
-    val_cost, val_acc = evaluate_val(W)
+
+def _classifier(W: list[np.ndarray], config: TrainConfig, data: TrainingData) -> DigitClassifier:
+    """A classifier holding a copy of the weights ``W``."""
+    mlp = MLP([w.copy() for w in W], config.activation)
+    return DigitClassifier(mlp, data.mean, data.scale, config.clip)
+
+
+def _final_record(
+    config: TrainConfig,
+    split: DigitsSplit,
+    data: TrainingData,
+    W: list[np.ndarray],
+    record: Progress,
+    outcome: str,
+    message: str,
+    sampler: _BatchSampler,
+    t0: float,
+) -> Progress:
+    """The last record of a run: its model with its provenance, and the final accuracies."""
+    model = _classifier(W, config, data)
+    val_cost, val_acc = _Evaluator(config, data.Xb_val, data.y_val)(W)
     train_acc = _accuracy(model, split.X_train, split.y_train)
     test_acc = _accuracy(model, split.X_test, split.y_test)
-    assert record is not None
     model.metadata.update(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         training=config.to_dict(),
@@ -907,11 +1016,10 @@ def _run(
             "source": "sklearn.datasets.load_digits",
             "split_seed": split.seed,
             "train_rows": data.n_original,
-            # Rows the last epoch drew from: copies made after it began were never trained on.
-            "rows_trained_on": n if full_batch else epoch_rows,
+            "rows_trained_on": sampler.rows_trained_on,
         },
     )
-    yield dataclasses.replace(
+    return dataclasses.replace(
         record,
         elapsed=time.perf_counter() - t0,
         val_cost=val_cost,
