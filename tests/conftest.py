@@ -12,8 +12,26 @@ import threading
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One BLAS thread for the whole session, as the app has from start-up (gui/app.py
+# limit_blas_threads), which the tests never go through. Otherwise OpenBLAS keeps a spinning
+# thread per core between calls and those fight the tests' own threads on a small machine. The
+# variable acts when OpenBLAS loads (so it must be set before NumPy is imported) and reaches the
+# tests' subprocesses; _one_blas_thread below also limits any copy that was loaded earlier.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 # Never let a test read or write the developer's real settings or collections.
 os.environ.setdefault("DIGITGUI_TESTING", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """Hold BLAS to one thread for the whole run, whatever the environment said. NumPy and SciPy
+    each bring their own OpenBLAS; both are loaded first so the limit reaches both."""
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -130,51 +130,65 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        problems = []
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            problems.append("hidden layer sizes must be positive integers, e.g. 32,32")
-        if any(h > 4096 for h in self.hidden):
-            problems.append("hidden layers larger than 4096 units are not supported")
-        if self.activation not in ACTIVATIONS:
-            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
-        if self.init not in INITS:
-            problems.append(f"init must be one of {', '.join(INITS)}")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            problems.append("learning rate must be a positive number")
-        if not 0 <= self.momentum < 1:
-            problems.append("momentum must lie in [0, 1)")
-        if not (isinstance(self.iterations, int) and self.iterations >= 1):
-            problems.append("iterations must be a positive integer")
-        if self.batch_size is not None and self.batch_size < 1:
-            problems.append("batch size must be a positive integer (or empty for full batch)")
-        if not (math.isfinite(self.l2) and self.l2 >= 0):
-            problems.append("L2 strength must be >= 0")
-        if self.update_order not in UPDATE_ORDERS:
-            problems.append(f"update order must be one of {', '.join(UPDATE_ORDERS)}")
-        if self.patience < 1:
-            problems.append("patience must be at least 1")
-        if self.eval_every is not None and self.eval_every < 1:
-            problems.append("eval_every must be a positive integer")
-        if self.augment < 0:
-            problems.append("augment must be >= 0")
-        if self.clip is not None and not self.clip > 0:
-            problems.append("clip must be a positive number (or None)")
-        if not (isinstance(self.handwriting, int) and 0 <= self.handwriting <= MAX_HANDWRITING):
-            problems.append(
-                f"handwriting must be a whole number of drawings from 0 to {MAX_HANDWRITING}"
-            )
-        if not (isinstance(self.copy_spacing, int) and self.copy_spacing >= 0):
-            problems.append("copy_spacing must be a whole number of updates, 0 or more")
-        if not (0 < self.copy_span <= 1):
-            problems.append("copy_span must be a fraction of the run in (0, 1]")
-        if self.lr_schedule not in LR_SCHEDULES:
-            problems.append(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
-        if not (isinstance(self.members, int) and 1 <= self.members <= MAX_MEMBERS):
-            problems.append(f"members must be a whole number of networks from 1 to {MAX_MEMBERS}")
+        problems = [message for ok, message in self._checks() if not ok]
         if problems:
             raise ValueError("; ".join(problems))
+
+    def _checks(self) -> list[tuple[bool, str]]:
+        """Each setting's check and the sentence that explains a failed one."""
+        h, whole = self.hidden, (lambda v: isinstance(v, int))
+        return [
+            (
+                bool(h) and all(v >= 1 for v in h),
+                "hidden layer sizes must be positive integers, e.g. 32,32",
+            ),
+            (all(v <= 4096 for v in h), "hidden layers larger than 4096 units are not supported"),
+            (self.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}"),
+            (self.init in INITS, f"init must be one of {', '.join(INITS)}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (
+                isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0,
+                "learning rate must be a positive number",
+            ),
+            (0 <= self.momentum < 1, "momentum must lie in [0, 1)"),
+            (
+                whole(self.iterations) and self.iterations >= 1,
+                "iterations must be a positive integer",
+            ),
+            (
+                self.batch_size is None or self.batch_size >= 1,
+                "batch size must be a positive integer (or empty for full batch)",
+            ),
+            (math.isfinite(self.l2) and self.l2 >= 0, "L2 strength must be >= 0"),
+            (
+                self.update_order in UPDATE_ORDERS,
+                f"update order must be one of {', '.join(UPDATE_ORDERS)}",
+            ),
+            (self.patience >= 1, "patience must be at least 1"),
+            (
+                self.eval_every is None or self.eval_every >= 1,
+                "eval_every must be a positive integer",
+            ),
+            (self.augment >= 0, "augment must be >= 0"),
+            (self.clip is None or self.clip > 0, "clip must be a positive number (or None)"),
+            (
+                whole(self.handwriting) and 0 <= self.handwriting <= MAX_HANDWRITING,
+                f"handwriting must be a whole number of drawings from 0 to {MAX_HANDWRITING}",
+            ),
+            (
+                whole(self.copy_spacing) and self.copy_spacing >= 0,
+                "copy_spacing must be a whole number of updates, 0 or more",
+            ),
+            (0 < self.copy_span <= 1, "copy_span must be a fraction of the run in (0, 1]"),
+            (
+                self.lr_schedule in LR_SCHEDULES,
+                f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}",
+            ),
+            (
+                whole(self.members) and 1 <= self.members <= MAX_MEMBERS,
+                f"members must be a whole number of networks from 1 to {MAX_MEMBERS}",
+            ),
+        ]
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
