@@ -289,6 +289,46 @@ def test_guess_history_plots_the_drawings_probabilities_per_snapshot(qtbot, run,
     qtbot.waitUntil(lambda: _n_points(view.curves[0]) == 1, timeout=3000)
 
 
+def test_guess_history_keeps_the_run_when_the_final_record_comes_twice(qtbot, run, split):
+    # The window sends the final record in its last progress batch and again with
+    # trainingFinished; the second must not start a "new run" of one snapshot.
+    tabs = QTabWidget()
+    _open(qtbot, tabs, (760, 420))
+    panel = InsightPanel(tabs, split=split)
+    panel.add_tabs(tabs)
+    window = _FakeWindow()
+    panel.connect_window(window)
+    window.digitChanged.emit(split.X_test[1].reshape(8, 8))
+    window.trainingStarted.emit()
+    window.trainingProgress.emit(run)
+    window.modelChanged.emit(run[-1].model)
+    window.trainingFinished.emit(run[-1])
+    view = panel.guess_history
+    np.testing.assert_array_equal(view.history().iterations, [r.iteration for r in run])
+    tabs.setCurrentWidget(view)
+    assert f"{len(run)} snapshots" in view.status.text()
+    # Another model (Reset, a file): the curves of the run's network go.
+    window.modelChanged.emit(load_default())
+    assert len(view.history()) == 0
+    # A new run starts afresh.
+    window.trainingProgress.emit(run[:3])
+    window.trainingStarted.emit()
+    assert len(view.history()) == 0
+
+
+def test_guess_history_of_one_snapshot_has_a_sensible_axis(qtbot, run, split):
+    view = _open(qtbot, GuessHistoryView(), (760, 420))
+    view.set_digit(split.X_test[1].reshape(8, 8))
+    view.add_progress([dataclasses.replace(run[-1], iteration=20_000, iterations=20_000)])
+    qtbot.waitUntil(lambda: _n_points(view.curves[0]) == 1, timeout=3000)
+    (x0, x1), _ = view.plot.getPlotItem().vb.viewRange()
+    assert x0 <= 0 and 20_000 <= x1 <= 21_000  # not 19999.6..20000.4
+    axis = view.plot.getPlotItem().getAxis("bottom")
+    assert not axis.autoSIPrefix and axis.autoSIPrefixScale == 1.0
+    assert view.status.text().endswith("· 1 snapshot")
+    assert view.curves[0].opts["symbol"] is not None  # one point is drawn as a point
+
+
 # --- step through ---------------------------------------------------------------------------------
 
 
@@ -342,6 +382,7 @@ def test_step_through_a_training_batch_and_the_drawing(qtbot, model, split):
 class _FakeWindow(QObject):
     modelChanged = Signal(object)
     digitChanged = Signal(object)
+    trainingStarted = Signal()
     trainingProgress = Signal(object)
     trainingFinished = Signal(object)
 
@@ -380,7 +421,10 @@ def test_panel_wires_views_to_the_window_and_exposes_object_names(qtbot, model, 
     expected = insight.NearestExamples(model, split).query(digit, panel.nearest.k_spin.value())
     np.testing.assert_array_equal(panel.nearest.neighbours().indices, expected.indices)
 
-    window.trainingProgress.emit(run[:-1])
+    # As the window does at the end of a completed run: the last batch holds the final record,
+    # then the window installs its model, then says the run finished (the record again).
+    window.trainingProgress.emit(run)
+    window.modelChanged.emit(run[-1].model)
     window.trainingFinished.emit(run[-1])
     assert len(panel.guess_history.history()) == len(run)  # collected even while hidden
     tabs.setCurrentWidget(panel.hidden_units)

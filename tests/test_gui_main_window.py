@@ -168,9 +168,12 @@ def test_pause_resume_stop(qtbot, window):
         click(qtbot, window, "stopButton")
     final = blocker.args[0]
     assert final.outcome == "stopped" and final.iteration < ENDLESS.iterations
+    # Stop keeps the network in use; the stopped one is offered, not installed.
+    assert window.model() is not final.model
+    assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
+    click(qtbot, window, "useRunButton")
     assert window.model() is final.model
     assert "stopped" in window.model_label.text()
-    assert window.train_action.isEnabled() and not window.stop_action.isEnabled()
 
 
 def test_reset_during_training_discards_the_run(qtbot, window):

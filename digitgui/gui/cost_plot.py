@@ -114,8 +114,12 @@ class CostPlot(pg.GraphicsLayoutWidget):
             item.autoBtn.clicked.connect(self._on_autoBtn_clicked)
             for name in ("left", "bottom"):
                 item.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                # Iterations and costs as they are: no "(x0.001)" scaling of an axis.
+                item.getAxis(name).enableAutoSIPrefix(False)
         self._follow = True  # False once the user pans or zooms, until the "A" button
         self._extent = 1
+        self.cost_item.setXRange(0, 1, padding=0.02)
+        self.cost_item.setYRange(0, 1, padding=0.02)
 
         # connect="finite": a cost that is not positive becomes NaN in log mode; skip, do not
         # draw a line to it.

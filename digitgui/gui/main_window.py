@@ -80,6 +80,11 @@ REFERENCE_POLL_MS = 50
 REFRESH_MS = 100
 #: Seconds of training time over which iterations per second are averaged.
 RATE_WINDOW = 1.0
+#: The training message of the first screen (and after Reset), until a run starts.
+TRAIN_HINT = (
+    "Press Train (F5) to watch a network learn with these settings: its cost falls on the plot "
+    "above and its guess for your drawing changes as it learns."
+)
 
 _reference_lock = threading.Lock()
 _reference_future: Future | None = None
@@ -204,6 +209,8 @@ class MainWindow(QMainWindow):
         self._paused_seconds = 0.0
         self._pending_snapshot: DigitClassifier | None = None
         self._shown_record = None
+        # The final record of a stopped run, whose network the user may choose to use.
+        self._stopped_run = None
         self._refresh = QTimer(self)
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh_timeout)
@@ -216,6 +223,8 @@ class MainWindow(QMainWindow):
         self._build_insight_views(load_reference)
         self._restore_settings()
         self._update_model_views()
+        self._show_idle_run()
+        self._set_training_message(TRAIN_HINT)
         self._update_buttons()
         if startup_error:
             self.statusBar().showMessage(f"No model loaded: {startup_error}")
@@ -317,11 +326,11 @@ class MainWindow(QMainWindow):
                 self._set_training_message(f"Cannot train: {e}", warning=True)
                 return False
         self._save_training_settings()
+        self._forget_stopped_run()
         self.cost_plot.clear_data(config.iterations)
         self._rate_points.clear()
         self._last_record = None
-        self.progress_bar.setRange(0, config.iterations)
-        self.progress_bar.setValue(0)
+        self._set_progress(0, config.iterations)
         extra = self._extra_training_source() if self._extra_training_source else None
         self._set_training_message(_preparing_message(config))
         self._runner.start(config, extra_train=extra)
@@ -492,8 +501,7 @@ class MainWindow(QMainWindow):
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("trainingProgress")
-        self.progress_bar.setFormat("%v / %m iterations")
-        self.progress_bar.setValue(0)
+        self._set_progress(0, 1)
         self.progress_bar.setToolTip("Iterations done of the run's total")
         self.rate_label = QLabel("")
         self.rate_label.setObjectName("rateLabel")
@@ -507,6 +515,14 @@ class MainWindow(QMainWindow):
         self.training_message.setObjectName("trainingMessage")
         self.training_message.setWordWrap(True)
         self.training_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # After a stopped run: switch to its network (the one in use before the run stays).
+        self.use_run_button = QToolButton()
+        self.use_run_button.setObjectName("useRunButton")
+        self.use_run_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.use_run_button.hide()
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.training_message, 1)
+        message_row.addWidget(self.use_run_button, 0, Qt.AlignmentFlag.AlignTop)
 
         tab = QWidget()
         layout = QVBoxLayout(tab)
@@ -514,7 +530,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.cost_plot, 1)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.rate_label)
-        layout.addWidget(self.training_message)
+        layout.addLayout(message_row)
         layout.addLayout(buttons)
         return tab
 
@@ -610,6 +626,12 @@ class MainWindow(QMainWindow):
             "Stop training, clear the plot and go back to the model you had before training",
             self._on_reset_triggered,
         )
+        self.use_run_action = A(
+            "&Use this network",
+            None,
+            "Read your drawing with the network of the stopped run instead of the one in use",
+            self._on_use_run_triggered,
+        )
         self.log_action = A(
             "&Logarithmic cost axis",
             "Ctrl+L",
@@ -629,6 +651,7 @@ class MainWindow(QMainWindow):
         self.pause_button.setDefaultAction(self.pause_action)
         self.stop_button.setDefaultAction(self.stop_action)
         self.reset_button.setDefaultAction(self.reset_action)
+        self.use_run_button.setDefaultAction(self.use_run_action)
         self.log_button.setDefaultAction(self.log_action)
         # Buttons show the actions' short icon texts; menus keep the full texts.
         self.undo_action.setIconText("Undo")
@@ -651,6 +674,8 @@ class MainWindow(QMainWindow):
         train_menu.addActions(
             [self.train_action, self.pause_action, self.stop_action, self.reset_action]
         )
+        train_menu.addSeparator()
+        train_menu.addAction(self.use_run_action)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.log_action)
         help_menu = bar.addMenu("&Help")
@@ -661,7 +686,7 @@ class MainWindow(QMainWindow):
         self.canvas.strokesChanged.connect(self._update_buttons)
         self.canvas.penWidthChanged.connect(self._on_canvas_penWidthChanged)
         self.pen_slider.valueChanged.connect(self._on_pen_slider_valueChanged)
-        self.training_panel.configChanged.connect(self._update_buttons)
+        self.training_panel.configChanged.connect(self._on_training_panel_configChanged)
         self._runner.runStarted.connect(self._on_runner_runStarted)
         self._runner.runProgressed.connect(self._on_runner_runProgressed)
         self._runner.runFailed.connect(self._on_runner_runFailed)
@@ -784,6 +809,8 @@ class MainWindow(QMainWindow):
             return
         if model is self._model:
             who = self._model_source or "this model"
+            if who.startswith("trained just now"):
+                who = f"the network {who}"
             text = f"Read by {who}: {_networks_phrase(model)}."
         else:
             text = f"Read by the network being trained, as it is now: {_networks_phrase(model)}."
@@ -855,8 +882,7 @@ class MainWindow(QMainWindow):
             self._refresh.stop()  # nothing new: no ticks while idle or paused
             return
         self._shown_record = last
-        self.progress_bar.setMaximum(last.iterations)
-        self.progress_bar.setValue(last.iteration)
+        self._set_progress(last.iteration, last.iterations)
         self._update_rate(last.elapsed - self._paused_seconds, last, finished)
         if self._pending_snapshot is not None:
             first = self._display_model is self._model
@@ -901,11 +927,7 @@ class MainWindow(QMainWindow):
             self._update_prediction()
             self._update_reader()
             return
-        self.progress_bar.setValue(final.iteration)
-        source = "trained just now"
-        if final.outcome != "completed":
-            source += f", {final.outcome.replace('_', ' ')}"
-        self._install_model(final.model, source)
+        self._set_progress(final.iteration, final.iterations)
         title = OUTCOME_TEXT.get(final.outcome, "Training ended")
         text = final.message
         if None not in (final.train_acc, final.val_acc, final.test_acc):
@@ -913,9 +935,83 @@ class MainWindow(QMainWindow):
                 f" Accuracy: training {format_probability(final.train_acc)}, validation "
                 f"{format_probability(final.val_acc)}, test {format_probability(final.test_acc)}."
             )
+        if final.outcome in ("completed", "early_stopped"):
+            source = "trained just now"
+            if final.outcome != "completed":
+                source += f", {final.outcome.replace('_', ' ')}"
+            self._install_model(final.model, source)
+            self.statusBar().showMessage(f"{title}: {final.model.description}", 10000)
+        else:
+            # A stopped or diverged run leaves the network in use as it was; the probabilities
+            # go back to it. A stopped run's network can be chosen with "Use this network".
+            self._display_model = self._model
+            self._update_prediction()
+            self._update_reader()
+            who = self._model_source or "the network in use"
+            if final.outcome == "stopped" and final.model is not None:
+                self._stopped_run = final
+                text += (
+                    f" Your drawing is still read by {who}; “Use this network” reads it with "
+                    "the network as it was when it stopped."
+                )
+            else:
+                text += f" Your drawing is still read by {who}."
+            self.statusBar().showMessage(f"{title}: still reading with {who}", 10000)
+        self._update_use_run()
         self._set_training_message(text, warning=final.outcome == "diverged")
-        self.statusBar().showMessage(f"{title}: {final.model.description}", 10000)
         self.trainingFinished.emit(final)
+
+    def _set_progress(self, value: int, total: int) -> None:
+        """The progress bar at ``value`` of ``total`` iterations, numbers as the form writes
+        them (3,000)."""
+        total = max(1, int(total))
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(int(value))
+        self.progress_bar.setFormat(f"{int(value):,} / {total:,} iterations")
+
+    def _show_idle_run(self, force: bool = False) -> None:
+        """Before any run (and after Reset): the progress bar and the plot's iteration axis show
+        the run the training panel describes, so the first screen agrees with the form."""
+        if not force and (self._runner.is_busy() or self._last_record is not None):
+            return
+        try:
+            config = self.training_panel.config()
+        except ValueError:
+            return
+        self._set_progress(0, config.iterations)
+        self.cost_plot.clear_data(config.iterations)
+
+    def _on_training_panel_configChanged(self) -> None:
+        self._show_idle_run()
+        self._update_buttons()
+
+    def _forget_stopped_run(self) -> None:
+        self._stopped_run = None
+        self._update_use_run()
+
+    def _update_use_run(self) -> None:
+        run = self._stopped_run
+        available = run is not None and not self._runner.is_busy()
+        self.use_run_action.setEnabled(available)
+        self.use_run_button.setVisible(available)
+        if run is not None:
+            self.use_run_action.setToolTip(
+                f"Read your drawing with the network of the stopped run (iteration "
+                f"{run.iteration:,}) instead of {self._model_source or 'the one in use'}"
+            )
+
+    def _on_use_run_triggered(self) -> None:
+        run = self._stopped_run
+        if run is None or self._runner.is_busy():
+            return
+        self._stopped_run = None
+        self._install_model(run.model, f"trained just now, stopped at iteration {run.iteration:,}")
+        self._update_use_run()
+        self._set_training_message(
+            f"Now reading with the network of the stopped run (iteration {run.iteration:,}). "
+            "Reset goes back to the model from before training."
+        )
+        self.statusBar().showMessage(f"Using the stopped run's network: {run.model.description}")
 
     def _set_training_message(self, text: str, warning: bool = False) -> None:
         pal = QPalette(self.palette())  # never the label's own: it holds the last colour set
@@ -941,6 +1037,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(not self.canvas.is_empty())
         self.clear_action.setEnabled(not self.canvas.is_empty())
         self.export_action.setEnabled(not self.canvas.is_empty())
+        self._update_use_run()
 
     # action slots ---------------------------------------------------------------------------------
 
@@ -965,13 +1062,16 @@ class MainWindow(QMainWindow):
         self.guess_box.setTitle(GUESS_TITLE)
         self._refresh.stop()
         self._pending_snapshot = None
-        self.cost_plot.clear_data()
         self._rate_points.clear()
         self._last_record = None
+        self._stopped_run = None
+        self.cost_plot.clear_data()
         self.progress_bar.setValue(0)
+        self._show_idle_run(force=True)
         self.rate_label.setText("")
-        self._set_training_message("")
+        self._set_training_message(TRAIN_HINT)
         self._install_model(self._base_model, self._base_source)
+        self._update_use_run()
         self.statusBar().showMessage("Reset: back to the model from before training", 5000)
 
     def _on_log_toggled(self, on: bool) -> None:

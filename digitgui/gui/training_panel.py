@@ -255,7 +255,8 @@ class TrainingPanel(QWidget):
 
     def set_config(self, config: TrainConfig, preset: str | None = None) -> None:
         """Show ``config``; ``preset`` selects the combo entry (default: the config's name if it
-        is a preset and equal to it, else custom). Emits no edit signals of its own."""
+        is a preset and equal to it, else custom). Emits ``configChanged`` once (the fields'
+        own edit handling, which turns a changed preset into "custom", stays silent)."""
         if preset is None:
             preset = config.name if PRESETS.get(config.name) == config else CUSTOM
         self._base = config
@@ -275,6 +276,7 @@ class TrainingPanel(QWidget):
         finally:
             self._updating = False
         self._refresh()
+        self.configChanged.emit()
 
     def config(self) -> TrainConfig:
         """The configuration the form describes; ValueError with the problems if it is invalid."""
@@ -328,10 +330,10 @@ class TrainingPanel(QWidget):
             return
         name = self.preset_combo.itemData(index)
         if name in PRESETS:
-            self.set_config(PRESETS[name], name)
+            self.set_config(PRESETS[name], name)  # emits configChanged
         else:
             self._refresh()
-        self.configChanged.emit()
+            self.configChanged.emit()
 
     def _on_field_edited(self, *_args) -> None:
         if self._updating:

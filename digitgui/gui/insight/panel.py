@@ -96,9 +96,12 @@ class InsightPanel(QObject):
             tab_widget.addTab(widget, title)
 
     def connect_window(self, window: QObject) -> None:
-        """Connect the window's ``modelChanged``, ``digitChanged``, ``trainingProgress`` and
-        ``trainingFinished`` signals to this panel."""
+        """Connect the window's ``modelChanged``, ``digitChanged``, ``trainingStarted`` (when it
+        has one), ``trainingProgress`` and ``trainingFinished`` signals to this panel."""
         window.modelChanged.connect(self.set_model)
+        started = getattr(window, "trainingStarted", None)
+        if started is not None:
+            started.connect(self.training_started)
         window.digitChanged.connect(self.set_digit)
         window.trainingProgress.connect(self.add_progress)
         window.trainingFinished.connect(self.training_finished)
@@ -106,7 +109,14 @@ class InsightPanel(QObject):
     # slots ----------------------------------------------------------------------------------------
 
     def set_model(self, model: DigitClassifier | None) -> None:
+        """The window reads with ``model`` now (opened, trained, Reset, chosen)."""
         self._model = model
+        self.guess_history.follow_model(model)
+        self._show_model()
+
+    def _show_model(self) -> None:
+        """Every model view shows the window's model (after the snapshots of a run)."""
+        model = self._model
         self.hidden_picker.set_model(model)
         member = self.hidden_picker.member()
         for view in (self.weight_tiles, self.activations):
@@ -167,11 +177,17 @@ class InsightPanel(QObject):
                 call()
         return super().eventFilter(watched, event)
 
+    def training_started(self) -> None:
+        """A new run: the guess history starts over."""
+        self.guess_history.start_run()
+
     def training_finished(self, record) -> None:
-        """The final ``Progress`` of a run: its model becomes the one every view shows."""
+        """The final ``Progress`` of a run. The views that followed its snapshots go back to the
+        window's model: the run's own when the window installed it (``modelChanged`` comes
+        first), the one from before the run after Stop or a divergence. The guess history keeps
+        the run's curves."""
         self.guess_history.add_progress([record])
-        if record.model is not None:
-            self.set_model(record.model)
+        self._show_model()
 
     def _on_hidden_picker_memberChanged(self, member: int) -> None:
         for view in (self.weight_tiles, self.activations):

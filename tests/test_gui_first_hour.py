@@ -1,0 +1,191 @@
+"""A user's first hour with the window (QA report): the first screen, Stop, the guess history."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from gui_helpers import SEVEN, drag
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QComboBox
+
+from digitgui.core.training import PRESETS
+from digitgui.gui.main_window import MainWindow
+from digitgui.gui.worker import running_threads
+
+ENDLESS = dataclasses.replace(PRESETS["default"], iterations=1_000_000, eval_every=50)
+# Long enough for several snapshots (one every 0.1 s), short enough for a test.
+SNAPPY = dataclasses.replace(PRESETS["default"], iterations=1500, eval_every=100)
+DIVERGING = dataclasses.replace(PRESETS["notebook"], iterations=300, lr=50.0)
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(load_reference=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w._connect_insight_views()  # the guess history follows the window (no load_digits wait)
+    yield w
+    w.close()
+    assert not running_threads()
+
+
+def click(qtbot, window: MainWindow, name: str) -> None:
+    button = window.findChild(QAbstractButton, name)
+    assert button is not None and button.isVisible() and button.isEnabled(), name
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def stop_after_snapshots(qtbot, window: MainWindow, n: int = 3):
+    """Train ENDLESS until ``n`` snapshots came, press Stop; the final record."""
+    snapshots = []
+    window.trainingProgress.connect(
+        lambda records: snapshots.extend(r for r in records if r.snapshot is not None)
+    )
+    window.training_panel.set_config(ENDLESS)
+    click(qtbot, window, "trainButton")
+    qtbot.waitUntil(lambda: len(snapshots) >= n, timeout=30_000)
+    with qtbot.waitSignal(window.trainingFinished, timeout=30_000) as blocker:
+        click(qtbot, window, "stopButton")
+    qtbot.waitUntil(lambda: not window.training_runner().is_busy(), timeout=10_000)
+    return blocker.args[0]
+
+
+# --- 3. the first screen --------------------------------------------------------------------------
+
+
+def test_first_screen_agrees_with_the_form_and_says_how_to_start(qtbot, window):
+    total = window.training_panel.config().iterations
+    bar = window.progress_bar
+    assert (bar.value(), bar.maximum()) == (0, total)
+    assert bar.text() == f"0 / {total:,} iterations"
+    assert "Train (F5)" in window.training_message.text()
+    # The empty plot spans the run to come, its iterations unscaled.
+    (x0, x1), _ = window.cost_plot.cost_item.getViewBox().viewRange()
+    assert x0 <= 0 and total <= x1 < total * 1.1
+    for item in (window.cost_plot.cost_item, window.cost_plot.acc_item):
+        axis = item.getAxis("bottom")
+        assert not axis.autoSIPrefix and axis.autoSIPrefixScale == 1.0
+        assert "x0" not in axis.labelString() and "×" not in axis.labelString()
+
+    # Idle, the bar and the axis follow the preset and the iterations.
+    combo = window.findChild(QComboBox, "presetCombo")
+    combo.setCurrentIndex(combo.findData("notebook"))
+    assert bar.maximum() == PRESETS["notebook"].iterations == 20_000
+    assert bar.text() == "0 / 20,000 iterations"
+    (_, x1), _ = window.cost_plot.cost_item.getViewBox().viewRange()
+    assert 20_000 <= x1 < 22_000
+    window.training_panel.iterations_spin.setValue(5000)
+    assert bar.maximum() == 5000 and bar.text() == "0 / 5,000 iterations"
+
+    # The hint goes when a run starts and comes back with Reset.
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        assert window.start_training(dataclasses.replace(PRESETS["default"], iterations=50))
+    assert "Train (F5)" not in window.training_message.text()
+    assert bar.maximum() == 50
+    window.training_panel.iterations_spin.setValue(4000)
+    assert bar.maximum() == 50  # the bar shows the finished run, not the form
+    click(qtbot, window, "resetButton")
+    assert "Train (F5)" in window.training_message.text()
+    assert bar.maximum() == window.training_panel.config().iterations
+
+
+# --- 1. Stop keeps the network in use -------------------------------------------------------------
+
+
+def test_stop_keeps_the_network_in_use_and_offers_the_stopped_one(qtbot, window):
+    drag(qtbot, window.canvas, SEVEN)
+    shipped = window.model()
+    shipped_probs = window.probabilities().copy()
+    assert not window.use_run_button.isVisible() and not window.use_run_action.isEnabled()
+    final = stop_after_snapshots(qtbot, window)
+    assert final.outcome == "stopped"
+    # The shipped model still reads the drawing, and the guess panel says so.
+    assert window.model() is shipped
+    np.testing.assert_allclose(window.probabilities(), shipped_probs)
+    assert "shipped model" in window.reader_label.text()
+    assert "Use this network" in window.training_message.text()
+    # The stopped network is one click away...
+    models = []
+    window.modelChanged.connect(models.append)
+    click(qtbot, window, "useRunButton")
+    assert window.model() is final.model and models == [final.model]
+    np.testing.assert_allclose(
+        window.probabilities(), final.model.predict_proba(window.canvas.digit8x8())
+    )
+    assert "stopped at iteration" in window.reader_label.text()
+    assert not window.use_run_button.isVisible()
+    # ...and Reset goes back.
+    click(qtbot, window, "resetButton")
+    assert window.model() is shipped and "shipped model" in window.reader_label.text()
+
+
+def test_a_diverged_run_never_replaces_the_network(qtbot, window):
+    drag(qtbot, window.canvas, SEVEN)
+    shipped = window.model()
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000) as blocker:
+        assert window.start_training(DIVERGING)
+    assert blocker.args[0].outcome == "diverged"
+    qtbot.waitUntil(lambda: not window.training_runner().is_busy(), timeout=10_000)
+    assert window.model() is shipped
+    assert "shipped model" in window.reader_label.text()
+    assert not window.use_run_action.isEnabled() and not window.use_run_button.isVisible()
+
+
+def test_a_completed_run_still_replaces_the_network(qtbot, window):
+    shipped = window.model()
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000) as blocker:
+        assert window.start_training(dataclasses.replace(PRESETS["default"], iterations=60))
+    assert window.model() is blocker.args[0].model is not shipped
+    assert "trained just now" in window.reader_label.text()
+    assert not window.use_run_button.isVisible()
+
+
+# --- 2. the guess history outlives the run --------------------------------------------------------
+
+
+def test_guess_history_keeps_the_run_and_follows_the_model(qtbot, window):
+    history = window.insight.guess_history
+    drag(qtbot, window.canvas, SEVEN)
+    kept = []
+    window.trainingProgress.connect(
+        lambda records: kept.extend(
+            r.iteration for r in records if r.snapshot is not None or r.model is not None
+        )
+    )
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        assert window.start_training(SNAPPY)
+    assert len(kept) >= 3
+    window.insight_tabs.setCurrentWidget(history)  # the views work when on screen
+    np.testing.assert_array_equal(history.history().iterations, kept)  # not wiped at the end
+    assert f"{len(kept)} snapshots" in history.status.text()
+    # Another drawing: the same snapshots read it.
+    window.canvas.clear()
+    drag(qtbot, window.canvas, [(80.0, 60.0), (170.0, 200.0)])
+    assert len(history.history()) == len(kept)
+    assert history.history().probabilities.shape == (len(kept), 10)
+
+    # Reset goes back to the shipped model: the history of the trained one goes with it.
+    window.reset_action.trigger()
+    assert len(history.history()) == 0
+    assert "snapshot" not in history.status.text()
+
+
+def test_guess_history_after_stop_and_a_new_run(qtbot, window):
+    history = window.insight.guess_history
+    drag(qtbot, window.canvas, SEVEN)
+    final = stop_after_snapshots(qtbot, window)
+    window.insight_tabs.setCurrentWidget(history)
+    n = len(history.history())
+    assert n >= 3 and history.history().iterations[-1] == final.iteration
+    assert "not in use" in history.status.text()
+    assert window.use_run_action.isEnabled()
+    window.use_run_action.trigger()  # the run's network: its curves stay
+    assert len(history.history()) == n and "not in use" not in history.status.text()
+    with qtbot.waitSignal(window.trainingStarted, timeout=30_000):
+        assert window.start_training(dataclasses.replace(PRESETS["default"], iterations=40))
+    assert len(history.history()) == 0 or history.history().iterations[0] < final.iteration
+    qtbot.waitUntil(lambda: not window.training_runner().is_busy(), timeout=60_000)
+    assert history.history().iterations[-1] == 40
