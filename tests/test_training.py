@@ -64,7 +64,7 @@ def test_stop_request_ends_after_the_current_iteration_with_a_model():
     )
     final = records[-1]
     assert final.iteration == 5 and final.outcome == "stopped"
-    assert "5 of 1000" in final.message
+    assert "5 of 1,000" in final.message
     assert final.model is not None
 
 

@@ -899,7 +899,7 @@ class _DivergenceGuard:
         for w, good in zip(self.W, self.last_good, strict=True):
             np.copyto(w, good)
         return (
-            f"Training diverged at iteration {it}: the cost became {cost} (not a finite "
+            f"Training diverged at iteration {it:,}: the cost became {cost} (not a finite "
             f"number). Try a smaller learning rate than {self.lr:g}. The last weights "
             "with a finite cost were kept."
         )
@@ -981,14 +981,14 @@ def _run(
         if early.stop:
             outcome = "early_stopped"
             message = (
-                f"Stopped early at iteration {it}: validation cost has not improved for "
+                f"Stopped early at iteration {it:,}: validation cost has not improved for "
                 f"{config.patience} measurements."
             )
             break
         if it == N:
             break
         if should_stop is not None and should_stop():
-            outcome, message = "stopped", f"Stopped at iteration {it} of {N}."
+            outcome, message = "stopped", f"Stopped at iteration {it:,} of {N:,}."
             break
         yield record
     if outcome != "diverged":
@@ -1040,7 +1040,7 @@ def _final_record(
         val_acc=val_acc,
         model=model,
         outcome=outcome,
-        message=message or f"Finished {record.iteration} iterations.",
+        message=message or f"Finished {record.iteration:,} iterations.",
         train_acc=train_acc,
         test_acc=test_acc,
     )
