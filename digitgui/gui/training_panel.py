@@ -38,6 +38,7 @@ CUSTOM = "custom"
 PRESET_TEXT = {
     "notebook": "notebook: the notebook's run, number for number",
     "default": "default: He init, Adam, mini-batches",
+    "handwriting": "handwriting: 5 networks, real pen trajectories (the shipped model, ~1 min)",
     CUSTOM: "custom",
 }
 OPTIMIZER_TEXT = {"gd": "gradient descent", "momentum": "momentum", "adam": "Adam"}
