@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +19,9 @@ class DigitsSplit:
     """The notebook's 70/15/15 split of ``load_digits``.
 
     ``X_*`` are raw pixel counts 0..16 of shape ``(n, 64)``; ``y_*`` are the digits as ints.
-    ``scaler`` is a ``StandardScaler`` fitted on ``X_train`` (the notebook's ``scaler``).
+    ``mean`` and ``scale`` ``(64,)`` are the standardisation fitted on ``X_train``, and
+    ``scaler`` the same as a fitted ``StandardScaler`` (the notebook's ``scaler``; made when
+    first asked for, since importing scikit-learn costs about half a second).
     The arrays are read-only: the split is cached and shared.
     """
 
@@ -29,12 +31,19 @@ class DigitsSplit:
     y_train: np.ndarray
     y_val: np.ndarray
     y_test: np.ndarray
-    scaler: StandardScaler
+    mean: np.ndarray
+    scale: np.ndarray
     seed: int
 
     @property
     def sizes(self) -> tuple[int, int, int]:
         return len(self.y_train), len(self.y_val), len(self.y_test)
+
+    @cached_property
+    def scaler(self) -> StandardScaler:
+        from sklearn.preprocessing import StandardScaler
+
+        return StandardScaler().fit(self.X_train)
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -43,10 +52,10 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return a
 
 
-@lru_cache(maxsize=4)
-def load_digits_split(seed: int = 42) -> DigitsSplit:
-    """The notebook's split: 30% of ``load_digits`` held out with ``random_state=seed``, then that
-    part halved into validation and test with the same ``random_state``. Same rows, same order."""
+_ARRAYS = ("X_train", "X_val", "X_test", "y_train", "y_val", "y_test", "mean", "scale")
+
+
+def _split_from_sklearn(seed: int) -> dict[str, np.ndarray]:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -58,15 +67,58 @@ def load_digits_split(seed: int = 42) -> DigitsSplit:
         X_temp, y_temp, test_size=0.5, random_state=seed
     )
     scaler = StandardScaler().fit(X_train)
-    return DigitsSplit(
-        X_train=_read_only(X_train),
-        X_val=_read_only(X_val),
-        X_test=_read_only(X_test),
-        y_train=_read_only(y_train.astype(np.int64)),
-        y_val=_read_only(y_val.astype(np.int64)),
-        y_test=_read_only(y_test.astype(np.int64)),
-        scaler=scaler,
-        seed=seed,
+    return {
+        "X_train": X_train,
+        "X_val": X_val,
+        "X_test": X_test,
+        "y_train": y_train.astype(np.int64),
+        "y_val": y_val.astype(np.int64),
+        "y_test": y_test.astype(np.int64),
+        "mean": np.asarray(scaler.mean_, dtype=np.float64),
+        "scale": np.asarray(scaler.scale_, dtype=np.float64),
+    }
+
+
+def _cache_key(seed: int) -> str | None:
+    """What the split depends on: the seed and scikit-learn's version (its data and its
+    splitting), read from the installed package's metadata without importing it."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return None
+    return f"load_digits split v1, seed {seed}, scikit-learn {version}"
+
+
+@lru_cache(maxsize=4)
+def load_digits_split(seed: int = 42, use_cache: bool = True) -> DigitsSplit:
+    """The notebook's split: 30% of ``load_digits`` held out with ``random_state=seed``, then that
+    part halved into validation and test with the same ``random_state``. Same rows, same order.
+
+    The arrays are kept in the user cache folder (:mod:`digitgui.core.cache`), keyed by the
+    seed and scikit-learn's version, so that a run does not pay scikit-learn's import to get
+    them; ``tests/test_data.py`` checks the cached copy against ``load_digits``."""
+    from . import cache
+
+    key = _cache_key(seed) if use_cache else None
+    path = cache.cache_folder() / f"load-digits-split-{seed}.npz"
+    arrays = cache.read(path, key, _ARRAYS) if key is not None else None
+    if arrays is None or not _plausible(arrays):
+        arrays = _split_from_sklearn(seed)
+        if key is not None:
+            cache.write(path, key, arrays)
+    return DigitsSplit(**{name: _read_only(arrays[name]) for name in _ARRAYS}, seed=seed)
+
+
+def _plausible(a: dict[str, np.ndarray]) -> bool:
+    """Shapes and ranges a split of load_digits has (a cache of another shape is not used)."""
+    rows = [len(a[f"X_{part}"]) for part in ("train", "val", "test")]
+    return (
+        all(a[f"X_{part}"].shape[1:] == (64,) for part in ("train", "val", "test"))
+        and [len(a[f"y_{part}"]) for part in ("train", "val", "test")] == rows
+        and a["mean"].shape == a["scale"].shape == (64,)
+        and all(a[name].dtype.kind == "i" for name in ("y_train", "y_val", "y_test"))
     )
 
 

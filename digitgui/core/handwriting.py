@@ -28,21 +28,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import cache
 from .pendigits import DIGIT_SPAN, trajectories_to_canvas
 from .preprocess import DEFAULT_REDUCTION, Reduction, reduce_ink
 from .strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH
 
 __all__ = [
-    "CACHE_DIR_ENV",
     "DEFAULT_VARIATION",
     "DRAWING_VERSION",
     "TrainingDrawings",
@@ -61,8 +58,6 @@ __all__ = [
 #: (:mod:`digitgui.core.preprocess`) changes the drawings: cached drawings of another version are
 #: never used.
 DRAWING_VERSION = 1
-#: Environment variable naming the cache folder (default: the platform's user cache folder).
-CACHE_DIR_ENV = "DIGITGUI_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -338,16 +333,6 @@ class TrainingDrawings:
     copy: np.ndarray
 
 
-def cache_folder() -> Path:
-    """``$DIGITGUI_CACHE_DIR``, else the platform's user cache folder for digitgui."""
-    env = os.environ.get(CACHE_DIR_ENV)
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("digitgui", appauthor=False))
-
-
 def _cache_key(points: np.ndarray, labels: np.ndarray, variants: int, seed: int) -> str:
     recipe = {
         "version": DRAWING_VERSION,
@@ -365,18 +350,16 @@ def _cache_key(points: np.ndarray, labels: np.ndarray, variants: int, seed: int)
     return h.hexdigest()[:24]
 
 
+_CACHED = ("X", "y", "row", "copy")
+
+
 def _read_cache(path: Path, key: str) -> TrainingDrawings | None:
     """The cached drawings, or None when the file is missing, of another recipe or damaged (a
-    damaged cache is rebuilt, never trusted)."""
-    try:
-        # Opened here, not by np.load: on a damaged archive NumPy can leave its file open.
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
-            if str(f["key"]) != key:
-                return None
-            X, y, row, copy = (np.asarray(f[name]) for name in ("X", "y", "row", "copy"))
-            digest = str(f["digest"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+    damaged cache is redrawn, never trusted)."""
+    arrays = cache.read(path, key, _CACHED)
+    if arrays is None:
         return None
+    X, y, row, copy = (arrays[name] for name in _CACHED)
     m = len(y)
     if not (
         X.shape == (m, 64)
@@ -385,33 +368,22 @@ def _read_cache(path: Path, key: str) -> TrainingDrawings | None:
         and X.max(initial=0) <= 16
         and y.min(initial=0) >= 0
         and y.max(initial=0) <= 9
-        and digest == _digest(X, y, row, copy)
     ):
         return None
     return TrainingDrawings(X.astype(np.float64), y.astype(np.int64), row.astype(np.intp), copy)
 
 
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
-
-
 def _write_cache(path: Path, key: str, d: TrainingDrawings) -> None:
-    import io
-
-    from .atomic_file import write_atomically
-
-    X = d.X.astype(np.uint8)
-    y, row, copy = d.y.astype(np.uint8), d.row.astype(np.int32), d.copy.astype(np.uint8)
-    buf = io.BytesIO()
-    np.savez(buf, key=key, X=X, y=y, row=row, copy=copy, digest=_digest(X, y, row, copy))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, buf.getvalue())
-    except OSError:
-        pass  # a read-only or full cache folder only costs the next run the time to redraw
+    cache.write(
+        path,
+        key,
+        {
+            "X": d.X.astype(np.uint8),
+            "y": d.y.astype(np.uint8),
+            "row": d.row.astype(np.int32),
+            "copy": d.copy.astype(np.uint8),
+        },
+    )
 
 
 def make_training_drawings(
@@ -442,7 +414,7 @@ def _cache_path(variants: int, seed: int) -> tuple[Path, str, np.ndarray, np.nda
 
     points, labels = load_packed_pendigits("pendigits.tra")
     key = _cache_key(points, labels, variants, seed)
-    return cache_folder() / f"pendigits-tra-drawings-{key}.npz", key, points, labels
+    return cache.cache_folder() / f"pendigits-tra-drawings-{key}.npz", key, points, labels
 
 
 def is_cached(variants: int, seed: int = 0) -> bool:
@@ -462,8 +434,9 @@ def training_drawings(
     use_cache: bool = True,
 ) -> TrainingDrawings:
     """pendigits.tra (the packed copy shipped with digitgui) as training drawings: each
-    trajectory once plainly and ``variants`` times varied. Cached in :func:`cache_folder`,
-    keyed by :data:`DRAWING_VERSION`, the recipe and the data; a damaged cache is redrawn."""
+    trajectory once plainly and ``variants`` times varied. Cached in the user cache folder,
+    keyed by :data:`DRAWING_VERSION`, the recipe and the data (:mod:`digitgui.core.cache`); a
+    damaged cache is redrawn."""
     path, key, points, labels = _cache_path(variants, seed)
     if use_cache:
         cached = _read_cache(path, key)

@@ -407,7 +407,7 @@ def prepare_data(
         parts_X.append(Xe)
         parts_y.append(ye)
     if len(parts_X) == 1:
-        mean, scale = split.scaler.mean_, split.scaler.scale_
+        mean, scale = split.mean, split.scale
         X_known = X
     else:
         from sklearn.preprocessing import StandardScaler
