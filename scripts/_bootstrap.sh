@@ -1,12 +1,17 @@
 # Shared by scripts/run and scripts/test (sourced, not executed): make sure .venv exists and holds
 # this project with the extras asked for, reinstalling only when pyproject.toml changed.
 # Environment: PYTHON picks the interpreter (default python3, must be 3.11 or newer);
-# DIGITGUI_VENV picks the virtual environment folder (default .venv in the repository).
+# DIGITGUI_VENV picks the virtual environment folder (default .venv in the repository; a relative
+# path is taken from the folder the script was started in).
+# After sourcing, the working directory is the repository (scripts/test runs ruff and pytest
+# there); $caller_dir holds the folder the user started in, for commands that take their paths.
 
 set -euo pipefail
+caller_dir="$PWD"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
 venv="${DIGITGUI_VENV:-$repo/.venv}"
+case "$venv" in /*) ;; *) venv="$caller_dir/$venv" ;; esac
+cd "$repo"
 
 say() { printf 'digitgui: %s\n' "$*" >&2; }
 
@@ -46,4 +51,43 @@ check_qt() {  # fails with the missing system library's name when Qt cannot load
   if ! "$venv/bin/python" -m digitgui.gui.syscheck; then
     exit 3
   fi
+}
+
+# Whether `digitgui ARGS` opens the app window (only that needs Qt and a display): no command,
+# `gui`, or only app options such as `--model X`. A subcommand (train, predict, ...: whatever
+# digitgui.cli's parser defines), --help, --version or a command line the parser rejects prints
+# and exits without a window. The app's own parser decides; if it cannot be loaded, the first
+# word that is not an option does (none or `gui`: the app).
+is_gui_command() {
+  [ "$#" -eq 0 ] && return 0
+  local code=0
+  "$venv/bin/python" - "$@" <<'PY' >/dev/null 2>&1 || code=$?
+import contextlib, io, sys
+from digitgui.cli import build_parser
+parser = build_parser()
+try:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        args = parser.parse_args(sys.argv[1:])
+except (SystemExit, Exception):
+    sys.exit(10)
+sys.exit(0 if getattr(args, "command", None) in (None, "gui") else 10)
+PY
+  case "$code" in
+    0) return 0 ;;
+    10) return 1 ;;
+  esac
+  local arg skip=""
+  for arg in "$@"; do
+    if [ -n "$skip" ]; then skip=""; continue; fi
+    case "$arg" in
+      -h | --help | --version) return 1 ;;
+      --model | --data-dir) skip=1 ;;
+      --) ;;
+      -?*) ;;
+      gui) break ;;
+      *) return 1 ;;
+    esac
+  done
+  case " $* " in *" -h "* | *" --help "*) return 1 ;; esac
+  return 0
 }

@@ -2,9 +2,10 @@
 
 Qt's own message for a missing library of its X11 plugin ("xcb-cursor0 ... is needed") is often
 wrong about which one is missing (shared/notes/qt-and-environment.md), so this asks the dynamic
-linker directly (``ldd``) about the platform plugin Qt is going to load. It never imports a Qt
-module into the calling process. ``python -m digitgui.gui.syscheck`` exits 0 when Qt can load,
-else prints what to install and exits 3.
+linker directly (``ldd``) about the platform plugin Qt is going to load, and opens the X display
+in a child process before Qt does (Qt aborts when it cannot). It never imports a Qt module into
+the calling process. ``python -m digitgui.gui.syscheck`` exits 0 when Qt can start, else prints
+what is wrong and exits 3.
 """
 
 from __future__ import annotations
@@ -21,8 +22,36 @@ __all__ = ["DEBIAN_PACKAGES", "display_problem", "missing_libraries", "platform_
 
 NO_DISPLAY = (
     "no display found (DISPLAY is not set): run the app under a virtual display with "
-    "`xvfb-run -a digitgui`, or train without a window with `digitgui train`"
+    "`xvfb-run -a scripts/run`, or train without a window with `scripts/run train` "
+    "(or `.venv/bin/digitgui train`)"
 )
+
+#: The display is named but cannot be opened: ``{display}`` is the value of DISPLAY.
+DISPLAY_UNREACHABLE = (
+    "cannot open the display DISPLAY={display} (no X server answers there, or it refused the "
+    "connection): start it, fix DISPLAY, or unset DISPLAY and use `xvfb-run -a scripts/run`"
+)
+
+#: Seconds to wait for the X server to answer before calling the display unreachable.
+PROBE_TIMEOUT = 10.0
+
+# Run in a child process: opening a display can hang (a remote host that never answers) and Xlib
+# may print its own complaints; the exit code says whether XOpenDisplay succeeded.
+_PROBE = """
+import ctypes, ctypes.util, sys
+name = ctypes.util.find_library("X11") or "libX11.so.6"
+try:
+    x11 = ctypes.CDLL(name)
+except OSError:
+    sys.exit(2)
+x11.XOpenDisplay.restype = ctypes.c_void_p
+x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+d = x11.XOpenDisplay(None)
+if not d:
+    sys.exit(1)
+x11.XCloseDisplay(d)
+"""
 
 #: Shared libraries Qt needs, and the Debian/Ubuntu package that provides each.
 DEBIAN_PACKAGES = {
@@ -101,11 +130,33 @@ def missing_libraries(platform: str | None = None) -> list[str]:
     return missing
 
 
+def _x_display_opens() -> bool | None:
+    """Whether the X display named by DISPLAY can be opened (None: cannot tell, no libX11)."""
+    try:
+        code = subprocess.run(
+            [sys.executable, "-c", _PROBE],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=PROBE_TIMEOUT,
+            check=False,
+        ).returncode
+    except subprocess.TimeoutExpired:
+        return False
+    except OSError:
+        return None
+    return {0: True, 1: False}.get(code)
+
+
 def display_problem() -> str | None:
     """A sentence if the platform plugin needs a display server and none is reachable."""
     platform = platform_name()
-    if platform == "xcb" and not os.environ.get("DISPLAY"):
-        return NO_DISPLAY
+    if platform == "xcb":
+        display = os.environ.get("DISPLAY")
+        if not display:
+            return NO_DISPLAY
+        if _x_display_opens() is False:
+            return DISPLAY_UNREACHABLE.format(display=display)
     if platform == "wayland" and not os.environ.get("WAYLAND_DISPLAY"):
         return NO_DISPLAY.replace("DISPLAY is not set", "WAYLAND_DISPLAY is not set")
     return None
