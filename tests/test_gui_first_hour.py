@@ -189,3 +189,27 @@ def test_guess_history_after_stop_and_a_new_run(qtbot, window):
     assert len(history.history()) == 0 or history.history().iterations[0] < final.iteration
     qtbot.waitUntil(lambda: not window.training_runner().is_busy(), timeout=60_000)
     assert history.history().iterations[-1] == 40
+
+
+def test_every_tab_is_fully_visible_at_1280x800(qtbot, window):
+    window.resize(1280, 800)
+    qtbot.wait(50)
+    tabs = window.insight_tabs
+    bar = tabs.tabBar()
+    assert tabs.count() == 9
+    # Every tab's rectangle lies inside the visible bar: no scroll arrows needed.
+    for i in range(tabs.count()):
+        rect = bar.tabRect(i)
+        assert rect.right() <= bar.width(), f"{tabs.tabText(i)} is cut off"
+        assert tabs.tabToolTip(i), f"{tabs.tabText(i)} has no tooltip"
+    assert bar.sizeHint().width() <= tabs.width()
+    assert "Why this guess" in tabs.tabToolTip(tabs.indexOf(window.insight.attribution))
+
+
+def test_keeping_a_drawing_with_a_digit_key_is_confirmed_outside_my_digits(qtbot, window):
+    window.insight_tabs.setCurrentIndex(0)  # the Training tab, not My digits
+    drag(qtbot, window.canvas, SEVEN)
+    with qtbot.waitSignal(window.my_digits.digitAdded, timeout=2000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_7)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Kept your drawing as a 7 in My digits")

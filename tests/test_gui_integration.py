@@ -45,7 +45,7 @@ def test_every_view_is_in_the_window(window):
         assert window.findChild(QWidget, name) is not None, name
     titles = [window.insight_tabs.tabText(i) for i in range(window.insight_tabs.count())]
     assert titles[:2] == ["Training", "Model"]
-    assert "My digits" in titles and "Why this guess" in titles
+    assert "My digits" in titles and "Why" in titles
 
 
 def test_views_follow_the_drawing(qtbot, window):

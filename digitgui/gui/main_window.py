@@ -265,6 +265,13 @@ class MainWindow(QMainWindow):
         it is called when a run starts (e.g. the user's own digits)."""
         self._extra_training_source = source
 
+    def _on_my_digits_digitAdded(self, entry) -> None:
+        where = "held out for testing" if entry.held_out else "for training"
+        self.statusBar().showMessage(
+            f"Kept your drawing as a {entry.label} in My digits ({where}); Ctrl+Z there undoes it.",
+            6000,
+        )
+
     def add_insight_view(self, widget: QWidget, title: str) -> int:
         """Add a view as a tab of ``insightTabs``; returns its index."""
         return self.insight_tabs.addTab(widget, title)
@@ -355,6 +362,8 @@ class MainWindow(QMainWindow):
         self.my_digits.set_model(self._model)
         self.modelChanged.connect(self.my_digits.set_model)
         self.set_extra_training_source(self.my_digits.extra_training_data)
+        # Keeping a drawing with a digit key works from any tab: say so where it is seen.
+        self.my_digits.digitAdded.connect(self._on_my_digits_digitAdded)
         self.insight_tabs.addTab(self.my_digits, "My digits")
         self.insight_tabs.setTabToolTip(
             self.insight_tabs.count() - 1,

@@ -82,18 +82,40 @@ class InsightPanel(QObject):
 
     def tabs(self) -> list[tuple[str, QWidget]]:
         """``(title, widget)`` for each tab, in order."""
+        return [(short, widget) for short, _, widget in self._tabs()]
+
+    def _tabs(self) -> list[tuple[str, str, QWidget]]:
+        # Short titles: all nine tabs of the window fit at 1280x800 without scroll arrows; the
+        # full name is the tab's tooltip.
         return [
-            ("Why this guess", self.attribution),
-            ("Nearest examples", self.nearest),
-            ("Test set", self.test_set),
-            ("Hidden units", self.hidden_units),
-            ("Guess history", self.guess_history),
-            ("One update step", self.step_through),
+            (
+                "Why",
+                "Why this guess: which of your ink raised or lowered its score",
+                self.attribution,
+            ),
+            ("Nearest", "Nearest examples: the training digits closest to yours", self.nearest),
+            (
+                "Test set",
+                "Test set: accuracy, confusions and how honest the probabilities are",
+                self.test_set,
+            ),
+            ("Units", "Hidden units: what each unit of the network looks for", self.hidden_units),
+            (
+                "History",
+                "Guess history: how the guess changed while the network trained",
+                self.guess_history,
+            ),
+            (
+                "Step",
+                "One update step: the notebook's matrices, step by step",
+                self.step_through,
+            ),
         ]
 
     def add_tabs(self, tab_widget: QTabWidget) -> None:
-        for title, widget in self.tabs():
-            tab_widget.addTab(widget, title)
+        for title, tip, widget in self._tabs():
+            index = tab_widget.addTab(widget, title)
+            tab_widget.setTabToolTip(index, tip)
 
     def connect_window(self, window: QObject) -> None:
         """Connect the window's ``modelChanged``, ``digitChanged``, ``trainingStarted`` (when it
