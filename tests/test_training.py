@@ -482,3 +482,19 @@ def test_the_copy_schedule_is_part_of_the_config_and_validated():
         dataclasses.replace(SMALL, copy_spacing=-1)
     with pytest.raises(ValueError, match="copy_span"):
         dataclasses.replace(SMALL, copy_span=0)
+
+
+def test_a_run_that_blows_up_without_overflowing_is_reported_as_diverged():
+    # Adam at lr 1e9 saturates the softmax on wrong classes: finite costs around 16, chance
+    # accuracy, never NaN. It used to end "completed".
+    config = dataclasses.replace(PRESETS["default"], lr=1e9, iterations=600, augment=0)
+    final = run(config)[-1]
+    assert final.outcome == "diverged"
+    assert final.iteration == 100  # judged once a tenth of the run (at least 100 updates) is done
+    assert "saturated" in final.message and "smaller learning rate than 1e+09" in final.message
+
+
+def test_a_slow_but_sane_run_is_not_called_diverged():
+    # A tiny learning rate stays near chance for long, but its outputs are not saturated.
+    config = dataclasses.replace(PRESETS["default"], lr=1e-7, iterations=300, augment=0)
+    assert run(config)[-1].outcome == "completed"

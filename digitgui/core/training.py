@@ -881,14 +881,36 @@ class _Step:
                 self.opt.step(self.grads)
 
 
+#: The notebook's cost of a confidently wrong answer, -log(1e-8): a cost near it means the
+#: softmax is saturated on wrong classes (weights blown up by too large steps).
+SATURATED_COST = -math.log(1e-8)
+
+
 class _DivergenceGuard:
     """Keeps the newest weights known to give a finite cost; puts them back when the cost is
-    not a finite number and says so in words."""
+    not a finite number and says so in words. Also catches the run that blew up without
+    overflowing: its outputs saturated (cost near :data:`SATURATED_COST`) and still reading at
+    chance once a tenth of the run (at least 100 updates) is done, which a working run never is
+    (the notebook preset starts saturated at 17.3 and is below 1 by update 300)."""
 
     def __init__(self, config: TrainConfig, W: list[np.ndarray]) -> None:
         self.lr = config.lr
         self.W = W
         self.last_good = [w.copy() for w in W]
+        self.judge_from = max(100, config.iterations // 10)
+
+    def check_learning(self, it: int, cost: float, val_acc: float | None) -> str | None:
+        """At a validation measurement: the message when the run is stuck blown up, else None."""
+        if val_acc is None or it < self.judge_from:
+            return None
+        if cost >= 0.75 * SATURATED_COST and val_acc < 0.2:
+            return (
+                f"Training diverged: at iteration {it:,} the network's outputs are saturated "
+                f"(cost {cost:.1f}) and it reads {100 * val_acc:.0f}% of the validation digits, "
+                f"about chance. The steps were too large: try a smaller learning rate than "
+                f"{self.lr:g}."
+            )
+        return None
 
     def check(self, it: int, cost: float) -> str | None:
         """None while the cost is finite, else the message (and the good weights are back)."""
@@ -961,7 +983,7 @@ def _run(
         # warnings would only be noise.
         with np.errstate(over="ignore", invalid="ignore"):
             cost = batch.ws.forward(W, y_index=batch.y)
-        diverged = guard.check(it, cost)
+        diverged = guard.check(it, cost) or guard.check_learning(it, cost, val_acc)
         if diverged is None:
             step(it, batch)
         snapshot = _classifier(W, config, data) if snapshot_due and snapshot_due() else None
