@@ -498,3 +498,22 @@ def test_a_slow_but_sane_run_is_not_called_diverged():
     # A tiny learning rate stays near chance for long, but its outputs are not saturated.
     config = dataclasses.replace(PRESETS["default"], lr=1e-7, iterations=300, augment=0)
     assert run(config)[-1].outcome == "completed"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"hidden": "32"}, "whole layer sizes"),
+        ({"hidden": (32.5,)}, "whole layer sizes"),
+        ({"seed": -5}, "seed"),
+        ({"batch_size": 1.5}, "batch size"),
+        ({"batch_size": "64"}, "batch size"),
+        ({"augment": 0.5}, "augment"),
+        ({"augment": 100_000}, "from 0 to 50"),
+        ({"lr": True}, "learning rate"),
+        ({"hidden": (4096, 4096, 4096, 4096)}, "too large"),
+    ],
+)
+def test_every_setting_is_validated_with_a_sentence_naming_it(change, words):
+    with pytest.raises(ValueError, match=words):
+        dataclasses.replace(SMALL, **change)

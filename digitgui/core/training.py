@@ -15,7 +15,9 @@ after the current iteration with a final record whose ``outcome`` is ``"stopped"
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,6 +81,19 @@ NOTEBOOK_ORDER_EXPLANATION = (
 )
 
 
+#: Largest ``TrainConfig.augment``: 50 copies of the 1,257 training digits are ~34 MB of inputs
+#: (100,000 would be 60 GB).
+MAX_AUGMENT = 50
+#: Largest network (weights and biases): ~20 M float64 numbers, with Adam's two moments
+#: about 0.5 GB.
+MAX_WEIGHTS = 20_000_000
+
+
+def _whole(v: object) -> bool:
+    """A whole number (an int or NumPy integer, not a bool)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training run. Change one field with ``dataclasses.replace``."""
@@ -129,15 +144,33 @@ class TrainConfig:
     calibrate: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        hidden = self.hidden
+        if isinstance(hidden, str) or not all(_whole(h) for h in hidden):
+            # "32" would otherwise become (3, 2), and 32.5 would silently become 32.
+            raise ValueError(
+                f"hidden must be whole layer sizes such as (32, 32), got {self.hidden!r}"
+            )
+        object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
         problems = [message for ok, message in self._checks() if not ok]
         if problems:
             raise ValueError("; ".join(problems))
 
     def _checks(self) -> list[tuple[bool, str]]:
         """Each setting's check and the sentence that explains a failed one."""
-        h, whole = self.hidden, (lambda v: isinstance(v, int))
+        h, whole = self.hidden, _whole
+        sizes = (64, *h, 10)
+        weights = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
         return [
+            (
+                weights <= MAX_WEIGHTS,
+                f"a network of {weights:,} weights is too large (at most {MAX_WEIGHTS:,})",
+            ),
+            (whole(self.seed) and self.seed >= 0, "seed must be a whole number, 0 or more"),
+            (
+                whole(self.augment) and 0 <= self.augment <= MAX_AUGMENT,
+                f"augment must be a whole number of copies from 0 to {MAX_AUGMENT}",
+            ),
+            (whole(self.patience), "patience must be a whole number"),
             (
                 bool(h) and all(v >= 1 for v in h),
                 "hidden layer sizes must be positive integers, e.g. 32,32",
@@ -147,7 +180,10 @@ class TrainConfig:
             (self.init in INITS, f"init must be one of {', '.join(INITS)}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (
-                isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0,
+                isinstance(self.lr, (int, float))
+                and not isinstance(self.lr, bool)
+                and math.isfinite(self.lr)
+                and self.lr > 0,
                 "learning rate must be a positive number",
             ),
             (0 <= self.momentum < 1, "momentum must lie in [0, 1)"),
@@ -156,7 +192,7 @@ class TrainConfig:
                 "iterations must be a positive integer",
             ),
             (
-                self.batch_size is None or self.batch_size >= 1,
+                self.batch_size is None or (whole(self.batch_size) and self.batch_size >= 1),
                 "batch size must be a positive integer (or empty for full batch)",
             ),
             (math.isfinite(self.l2) and self.l2 >= 0, "L2 strength must be >= 0"),
@@ -166,10 +202,9 @@ class TrainConfig:
             ),
             (self.patience >= 1, "patience must be at least 1"),
             (
-                self.eval_every is None or self.eval_every >= 1,
+                self.eval_every is None or (whole(self.eval_every) and self.eval_every >= 1),
                 "eval_every must be a positive integer",
             ),
-            (self.augment >= 0, "augment must be >= 0"),
             (self.clip is None or self.clip > 0, "clip must be a positive number (or None)"),
             (
                 whole(self.handwriting) and 0 <= self.handwriting <= MAX_HANDWRITING,
