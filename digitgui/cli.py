@@ -467,15 +467,15 @@ def _predict(args) -> int:
     model = _load_model(args.model)
     failures = 0
     for path in args.images:
-        raster = _read_image(path)
+        # One unreadable image costs its own answer, never the others'.
         try:
-            digit = raster_to_digit(raster)
-        except EmptyDrawingError:
-            msg = f"{path}: the image holds no ink"
+            digit = raster_to_digit(_read_image(path))
+        except (UsageError, EmptyDrawingError, ValueError) as e:
+            msg = f"{path}: the image holds no ink" if isinstance(e, EmptyDrawingError) else str(e)
             if args.json:
                 print(json.dumps({"image": str(path), "error": msg}))
             else:
-                print(msg, file=sys.stderr)
+                print(f"digitgui: error: {msg}", file=sys.stderr)
             failures += 1
             continue
         probs = model.predict_proba(digit)
@@ -494,7 +494,7 @@ def _predict(args) -> int:
             top = np.argsort(probs)[::-1][:3]
             others = ", ".join(f"{d}: {format_probability(probs[d])}" for d in top[1:])
             print(f"{path}: {guess} ({format_probability(probs[guess])}; then {others})")
-    return 2 if failures == len(args.images) else 0
+    return 2 if failures else 0
 
 
 def _eval_my_digits(model, collection, as_json: bool) -> tuple[dict, object]:

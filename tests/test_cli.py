@@ -135,6 +135,23 @@ def test_predict_not_an_image(capsys, tmp_path):
     assert "not a readable image" in capsys.readouterr().err
 
 
+def test_predict_one_bad_image_among_good_ones_costs_only_its_own_answer(capsys, tmp_path):
+    good, bad = tmp_path / "good.png", tmp_path / "bad.png"
+    _digit_image(good, dark_ink=True)
+    bad.write_text("not an image")
+    missing = tmp_path / "missing.png"
+    args = ["predict", str(good), str(bad), str(missing), str(good), "--json"]
+    assert main(args) == 2  # something failed
+    lines = _json_lines(capsys.readouterr().out)
+    assert [("digit" in x, "error" in x) for x in lines] == [
+        (True, False),
+        (False, True),
+        (False, True),
+        (True, False),
+    ]
+    assert "not a readable image" in lines[1]["error"] and "no such file" in lines[2]["error"]
+
+
 def test_eval_reports_test_accuracy_and_pendigits(capsys, tmp_path):
     # Five rows in the pendigits format (8 points, y up, 0..100, then the label).
     sample = tmp_path / "pendigits.tes"
