@@ -213,3 +213,13 @@ def test_keeping_a_drawing_with_a_digit_key_is_confirmed_outside_my_digits(qtbot
         qtbot.keyClick(window.canvas, Qt.Key.Key_7)
     message = window.statusBar().currentMessage()
     assert message.startswith("Kept your drawing as a 7 in My digits")
+
+
+def test_the_rate_line_never_repeats_the_iteration_as_a_full_batch_epoch():
+    from digitgui.core.training import Progress
+    from digitgui.gui.main_window import _format_epoch
+
+    full = Progress(iteration=3437, iterations=20_000, cost=0.1, elapsed=1.0, epoch=3437.0)
+    mini = Progress(iteration=3437, iterations=20_000, cost=0.1, elapsed=1.0, epoch=1234.56)
+    assert _format_epoch(full) == ""
+    assert _format_epoch(mini) == "epoch 1,234.6"

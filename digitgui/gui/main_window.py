@@ -147,6 +147,14 @@ def _preparing_message(config: TrainConfig) -> str:
     return f"Preparing the data for '{config.name}'…"
 
 
+def _format_epoch(record) -> str:
+    """``"epoch 12.4"`` for mini-batches; nothing for full batch, where every update is an
+    epoch and the count would repeat the iteration's ("epoch 3437.0")."""
+    if record.epoch == record.iteration:
+        return ""
+    return f"epoch {record.epoch:,.1f}"
+
+
 def _format_duration(seconds: float) -> str:
     if seconds < 1:
         return "< 1 s"
@@ -913,7 +921,9 @@ class MainWindow(QMainWindow):
             if not finished:
                 eta = (record.iterations - record.iteration) / rate
                 parts.append(f"ETA {_format_duration(eta)}")
-        parts.append(f"epoch {record.epoch:.1f}")
+        epoch = _format_epoch(record)
+        if epoch:
+            parts.append(epoch)
         if len(self.cost_plot.acc):  # the latest measured validation accuracy
             parts.append(f"val. acc. {format_probability(self.cost_plot.acc.y[-1])}")
         self.rate_label.setText("  ·  ".join(parts))
