@@ -160,6 +160,9 @@ def test_pause_resume_stop(qtbot, window):
     click(qtbot, window, "pauseButton")
     assert window.training_runner().state == "paused"
     assert window.pause_action.text().replace("&", "") == "Resume"
+    qtbot.wait(300)  # any refresh still queued has run: the line must not go back to a rate
+    rate = window.rate_label.text()
+    assert "paused at iteration" in rate and "ETA" not in rate and "it/s" not in rate
     click(qtbot, window, "pauseButton")
     assert window.training_runner().state == "running"
     with qtbot.waitSignal(window.trainingProgress, timeout=30_000):

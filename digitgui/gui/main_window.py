@@ -870,6 +870,9 @@ class MainWindow(QMainWindow):
 
     def _on_runner_stateChanged(self, state: str) -> None:
         self._update_buttons()
+        last = self._last_record
+        if state in ("paused", "running") and last is not None:
+            self._update_rate(last.elapsed - self._paused_seconds, last)
 
     def _on_runner_runStarted(self) -> None:
         self.guess_box.setTitle(GUESS_TITLE_LIVE)
@@ -915,7 +918,10 @@ class MainWindow(QMainWindow):
             points.popleft()
         parts = []
         t0, i0 = points[0]
-        if active > t0 and record.iteration > i0:
+        if self._runner.state == "paused" and not finished:
+            # No rate or time left while nothing runs: they would be stale.
+            parts.append(f"paused at iteration {record.iteration:,} (F6 resumes)")
+        elif active > t0 and record.iteration > i0:
             rate = (record.iteration - i0) / (active - t0)
             parts.append(f"{rate:,.0f} it/s")
             if not finished:
