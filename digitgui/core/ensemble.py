@@ -135,13 +135,17 @@ class Ensemble:
     def predict_proba(self, digits: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: ``(10,)`` for one digit, else ``(n, 10)``."""
         _, single = self.as_rows(digits)
-        members = self.member_probabilities(digits)
-        if self.n_members == 1 and self.temperature == 1.0:
-            p = members[0]  # exactly the network's own softmax
-        else:
-            mean = members.mean(axis=0)
-            p = softmax(np.log(np.maximum(mean, _TINY)) / self.temperature)
+        p = self.combine(self.member_probabilities(digits))
         return p[0] if single else p
+
+    def combine(self, members: np.ndarray) -> np.ndarray:
+        """The calibrated probabilities ``(n, 10)`` from the networks' own ``members (k, n, 10)``
+        (:meth:`member_probabilities`), for a caller that needs both without running the
+        networks twice."""
+        if self.n_members == 1 and self.temperature == 1.0:
+            return members[0]  # exactly the network's own softmax
+        mean = members.mean(axis=0)
+        return softmax(np.log(np.maximum(mean, _TINY)) / self.temperature)
 
     def predict(self, digits: np.ndarray) -> np.ndarray | int:
         p = self.predict_proba(digits)

@@ -108,8 +108,8 @@ def read_digits(model, digits: np.ndarray) -> list[Reading]:
     rows = np.asarray(digits, dtype=np.float64).reshape(-1, 64)
     if len(rows) == 0:
         return []
-    probs = np.asarray(model.predict_proba(rows), dtype=np.float64).reshape(-1, 10)
-    members = np.asarray(model.member_probabilities(rows))  # (k, n, 10)
+    members = np.asarray(model.member_probabilities(rows))  # (k, n, 10), run once
+    probs = np.asarray(model.combine(members), dtype=np.float64).reshape(-1, 10)
     agree = np.all(np.argmax(members, axis=2) == np.argmax(probs, axis=1)[None, :], axis=0)
     threshold = _threshold(model)
     return [
