@@ -33,6 +33,7 @@ from digitgui.core.model_io import load_default
 from digitgui.core.preprocess import raster_to_digit
 from digitgui.core.strokes import Stroke, render_strokes
 from digitgui.core.training import PRESETS, prepare_data, train
+from digitgui.core.training_loop import copy_schedule
 
 #: Drawings of the canvas's size: a 2, a 7 and an 8, as polylines in canvas pixels.
 SHAPES = [
@@ -98,7 +99,7 @@ def _chunks_before(iteration: int | None, n_chunks: int) -> int:
     ``train``; a chunk due after k updates is made before update k + 1)."""
     if iteration is None:
         return n_chunks
-    due = training._copy_schedule(PRESETS["default"], n_chunks)
+    due = copy_schedule(PRESETS["default"], n_chunks)
     return sum(d < iteration for d in due)
 
 
@@ -147,7 +148,7 @@ def bench_training(seeds: int) -> None:
     a, b = float(np.nanmedian(ours)), float(np.nanmedian(theirs))
     copies = PRESETS["default"].augment
     made = [_chunks_before(it, n_chunks) for it in reached]
-    last = training._copy_schedule(PRESETS["default"], n_chunks)[-1] + 1
+    last = copy_schedule(PRESETS["default"], n_chunks)[-1] + 1
     print(
         f"making the preset's {copies} distorted copies of {len(split.y_train)} digits, "
         f"{n_chunks} chunks of {training.COPY_CHUNK}: {1000 * np.median(augment_s):.0f} ms "

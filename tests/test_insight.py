@@ -112,7 +112,7 @@ def test_training_batch_standardises_like_the_model_and_checks_rows(split, shipp
 def test_test_set_report_agrees_with_training_metadata_and_cells(split, shipped):
     report = insight.evaluate_test_set(shipped, split)
     assert report.n == len(split.y_test) == 270
-    # The training run measured this accuracy through another path (training._accuracy).
+    # The training run measured this accuracy through another path (training_loop.accuracy).
     assert report.accuracy == pytest.approx(shipped.metadata["accuracy"]["test"], abs=1e-12)
     total = 0
     for t in range(10):

@@ -408,11 +408,12 @@ def test_a_cosine_schedule_lowers_the_learning_rate_to_nearly_zero_by_the_end(mo
 
 
 def test_the_batch_sampler_shows_every_ready_row_once_per_epoch():
-    from digitgui.core.training import _BatchSampler, prepare_data
+    from digitgui.core.training import prepare_data
+    from digitgui.core.training_loop import BatchSampler
 
     config = dataclasses.replace(PRESETS["default"], batch_size=100, augment=0)
     data = prepare_data(config, load_digits_split(42))
-    sampler = _BatchSampler(config, data)
+    sampler = BatchSampler(config, data)
     n = len(data.y_train)
     seen, it = [], 0
     while len(seen) < n:
@@ -427,12 +428,13 @@ def test_the_batch_sampler_shows_every_ready_row_once_per_epoch():
 
 
 def test_the_copy_stream_makes_each_chunk_after_its_due_update():
-    from digitgui.core.training import _copy_schedule, _CopyStream, prepare_data
+    from digitgui.core.training import prepare_data
+    from digitgui.core.training_loop import CopyStream, copy_schedule
 
     config = dataclasses.replace(PRESETS["default"], augment=1, copy_spacing=5)
     data = prepare_data(config, load_digits_split(42), stream=True)
-    stream = _CopyStream(config, data)
-    due = _copy_schedule(config, data.copies.n_chunks)
+    stream = CopyStream(config, data)
+    due = copy_schedule(config, data.copies.n_chunks)
     assert due[:3] == [5, 10, 15]
     assert stream.before_update(5) == data.n_ready  # chunk 0 is due after update 5
     assert stream.before_update(6) == data.n_ready + COPY_CHUNK
@@ -440,10 +442,10 @@ def test_the_copy_stream_makes_each_chunk_after_its_due_update():
 
 
 def test_the_divergence_guard_puts_back_the_last_finite_weights():
-    from digitgui.core.training import _DivergenceGuard
+    from digitgui.core.training_loop import DivergenceGuard
 
     W = [np.ones((3, 2))]
-    guard = _DivergenceGuard(dataclasses.replace(SMALL, lr=0.5), W)
+    guard = DivergenceGuard(dataclasses.replace(SMALL, lr=0.5), W)
     assert guard.check(1, 0.3) is None
     W[0][:] = np.nan
     message = guard.check(2, float("nan"))
@@ -452,9 +454,9 @@ def test_the_divergence_guard_puts_back_the_last_finite_weights():
 
 
 def test_early_stopping_keeps_the_best_weights_and_counts_patience():
-    from digitgui.core.training import _EarlyStopping
+    from digitgui.core.training_loop import EarlyStopping
 
-    early = _EarlyStopping(dataclasses.replace(SMALL, early_stopping=True, patience=2))
+    early = EarlyStopping(dataclasses.replace(SMALL, early_stopping=True, patience=2))
     W = [np.zeros(2)]
     early.observe(1.0, W)
     W[0][:] = 5
@@ -465,7 +467,7 @@ def test_early_stopping_keeps_the_best_weights_and_counts_patience():
     assert early.stop
     early.restore(W)
     np.testing.assert_array_equal(W[0], [0, 0])
-    off = _EarlyStopping(SMALL)
+    off = EarlyStopping(SMALL)
     off.observe(1.0, W)
     off.observe(2.0, W)
     assert not off.stop
