@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["fsync_folder", "write_atomically"]
+__all__ = ["fsync_folder", "keep_aside", "write_atomically"]
 
 
 def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
@@ -52,6 +53,30 @@ def fsync_folder(folder: str | os.PathLike) -> None:
         pass  # some filesystems cannot fsync a folder; the rename is still atomic
     finally:
         os.close(fd)
+
+
+def keep_aside(path: Path, raw: bytes) -> Path:
+    """Copy a damaged file's bytes to a new ``<name>.damaged-<time>`` file next to it (never over
+    an existing file) before anything rewrites it. Returns the copy's path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        suffix = f".damaged-{stamp}" + (f"-{n}" if n else "")
+        target = path.with_name(path.name + suffix)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        fsync_folder(target.parent)
+        return target
+    raise OSError(f"{path}: could not find a free name to keep the damaged file")
 
 
 def _umask() -> int:

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic_file import fsync_folder, write_atomically
+from .atomic_file import keep_aside, write_atomically
 from .preprocess import raster_to_digit
 from .strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH, Stroke, render_strokes
 
@@ -419,30 +419,6 @@ def _remove_stale_temp_files(path: Path) -> None:
             pass
 
 
-def _keep_aside(path: Path, raw: bytes) -> Path:
-    """Copy a damaged file's bytes to a new ``<name>.damaged-<time>`` file next to it (never over
-    an existing file) before anything rewrites it. Returns the copy's path."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    for n in range(1000):
-        suffix = f".damaged-{stamp}" + (f"-{n}" if n else "")
-        target = path.with_name(path.name + suffix)
-        try:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-                f.flush()
-                os.fsync(f.fileno())
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        fsync_folder(target.parent)
-        return target
-    raise OSError(f"{path}: could not find a free name to keep the damaged file")
-
-
 # --- the collection -------------------------------------------------------------------------------
 
 
@@ -500,7 +476,7 @@ class DigitCollection:
         if parsed.problems and not self.read_only:
             # Copy first, then rewrite: at no moment is the damaged original the only copy
             # missing, and a failure to rewrite leaves it where it was.
-            self.moved_aside = _keep_aside(self.path, parsed.raw)
+            self.moved_aside = keep_aside(self.path, parsed.raw)
             self._dirty = True
             try:
                 self._write()
@@ -740,7 +716,7 @@ class DigitCollection:
         if _fingerprint(self.path) not in (None, self._disk_fingerprint):
             parsed = _parse(self.path)  # raises, and writes nothing, for a file we must not touch
             if parsed.problems:
-                self.moved_aside = _keep_aside(self.path, parsed.raw)
+                self.moved_aside = keep_aside(self.path, parsed.raw)
             for e in parsed.entries:
                 if e.id not in self._known_ids:
                     self._append(e)
