@@ -216,10 +216,17 @@ def test_keeping_a_drawing_with_a_digit_key_is_confirmed_outside_my_digits(qtbot
 
 
 def test_the_rate_line_never_repeats_the_iteration_as_a_full_batch_epoch():
-    from digitgui.core.training import Progress
-    from digitgui.gui.main_window import _format_epoch
+    from digitgui.core.runs import new_run
+    from digitgui.core.training import PRESETS
+    from digitgui.gui.training_controller import rate_line
 
-    full = Progress(iteration=3437, iterations=20_000, cost=0.1, elapsed=1.0, epoch=3437.0)
-    mini = Progress(iteration=3437, iterations=20_000, cost=0.1, elapsed=1.0, epoch=1234.56)
-    assert _format_epoch(full) == ""
-    assert _format_epoch(mini) == "epoch 1,234.6"
+    full, mini = new_run(PRESETS["notebook"]), new_run(PRESETS["default"])
+    for i in range(1, 3438):
+        full.history.append(i, i / 1000, float(i), 0.1)
+        mini.history.append(i, i / 1000, i * 1234.56 / 3437, 0.1)
+    for run in (full, mini):
+        run.iterations_done, run.seconds = 3437, 3.437
+    assert "epoch" not in rate_line(full, "running")
+    assert "epoch 1,234.6" in rate_line(mini, "running")
+    assert "1,000 it/s" in rate_line(mini, "running") and "ETA" in rate_line(mini, "running")
+    assert rate_line(mini, "paused").startswith("paused at iteration 3,437")

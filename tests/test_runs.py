@@ -71,7 +71,7 @@ def test_a_run_records_its_training(tiny_run: Run) -> None:
     run = tiny_run
     assert run.outcome == "completed"
     assert run.iterations_done == 30
-    assert len(run.history) == 29  # the final record is not a history row
+    assert len(run.history) == 30  # the final record carries the last update's cost
     assert run.history.column("iteration")[0] == 1
     # The notebook's cost at iteration 1, before its update (as `train` yields it).
     first = next(iter(train(dataclasses.replace(PRESETS["notebook"], iterations=2))))
@@ -271,3 +271,14 @@ def test_handwriting_sample_is_fixed_and_small() -> None:
     assert digits is again  # drawn once per process
     assert digits.shape == (600, 8, 8) and set(np.unique(y)) == set(range(10))
     assert digits.max() <= 16 and not digits.flags.writeable
+
+
+def test_recent_rate_uses_the_last_second_of_training_time() -> None:
+    from digitgui.core.runs import recent_rate
+
+    h = RunHistory()
+    assert recent_rate(h) is None
+    for i in range(1, 301):  # 100 it/s for 2 s, then 200 it/s for 0.5 s
+        h.append(i, i / 100 if i <= 200 else 2 + (i - 200) / 200, i, 1.0)
+    assert recent_rate(h, window=0.5) == pytest.approx(200)
+    assert 100 < recent_rate(h, window=1.0) < 200

@@ -49,6 +49,7 @@ __all__ = [
     "default_runs_dir",
     "describe_difference",
     "new_run",
+    "recent_rate",
     "write_curves_csv",
 ]
 
@@ -77,8 +78,6 @@ _FIELD_LABELS = {
     "seed": "seed",
     "update_order": "order",
     "early_stopping": "early stop",
-    "patience": "patience",
-    "eval_every": "eval every",
     "lr_schedule": "schedule",
     "copy_spacing": "copy spacing",
     "copy_span": "copy span",
@@ -88,6 +87,11 @@ _FIELD_LABELS = {
     "members": "networks",
     "calibrate": "calibrate",
 }
+
+
+#: Settings that do not change what is learned (how often it is measured), left out of the
+#: difference.
+_NOT_KNOBS = ("name", "eval_every", "patience")
 
 
 def _format_value(name: str, value: Any) -> str:
@@ -110,7 +114,7 @@ def describe_difference(config: TrainConfig) -> str:
     base = PRESETS.get(config.name, PRESETS["default"])
     parts = []
     for f in dataclasses.fields(TrainConfig):
-        if f.name == "name":
+        if f.name in _NOT_KNOBS:
             continue
         value = getattr(config, f.name)
         if value != getattr(base, f.name):
@@ -262,6 +266,18 @@ class Run:
         self.iterations_done = final.iteration
         if self.seconds <= 0:
             self.seconds = max(0.0, final.elapsed - paused_seconds)
+        h = self.history
+        if not len(h) or h.column("iteration")[-1] < final.iteration:
+            # The last update's cost travels in the final record. Its time includes the final
+            # accuracy measurements, so the row keeps the training time of the row before.
+            h.append(
+                final.iteration,
+                self.seconds,
+                final.epoch,
+                final.cost,
+                final.val_cost,
+                final.val_acc,
+            )
         if self.outcome != "diverged":
             self.model = final.model
 
@@ -327,6 +343,18 @@ def _opt_float(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+def _keep_aside_once(path: Path, raw: bytes) -> Path:
+    """:func:`keep_aside`, unless a copy with these very bytes was kept already (a damaged
+    index is read again at every start and by every ``digitgui runs`` until it is rewritten)."""
+    for old in sorted(path.parent.glob(path.name + ".damaged-*")):
+        try:
+            if old.stat().st_size == len(raw) and old.read_bytes() == raw:
+                return old
+        except OSError:
+            continue
+    return keep_aside(path, raw)
+
+
 def _valid_id(run_id: str) -> bool:
     return 0 < len(run_id) <= 64 and all(c.isalnum() or c in "-_" for c in run_id)
 
@@ -346,6 +374,21 @@ def new_run(config: TrainConfig, name: str | None = None, *, lesson: str = "") -
         created=now.isoformat(timespec="seconds"),
         lesson=lesson,
     )
+
+
+def recent_rate(history: RunHistory, window: float = 1.0) -> float | None:
+    """Iterations per second of training time over the last ``window`` seconds of ``history``
+    (None before two rows, or when no time passed)."""
+    n = len(history)
+    if n < 2:
+        return None
+    seconds, iterations = history.column("seconds"), history.column("iteration")
+    first = int(np.searchsorted(seconds, seconds[-1] - window, side="left"))
+    first = min(first, n - 2)
+    dt = seconds[-1] - seconds[first]
+    if dt <= 0:
+        return None
+    return float((iterations[-1] - iterations[first]) / dt)
 
 
 def default_runs_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -415,14 +458,14 @@ class RunStore:
             return
         entries, bad = self._parse(raw)
         if bad:
-            aside = keep_aside(path, raw)
+            aside = _keep_aside_once(path, raw)
             self.problems.append(f"{path}: {bad}; a copy of the file was kept as {aside.name}")
         for obj in entries:
             try:
                 run = Run.from_json(obj)
             except ValueError as e:
                 if not bad:  # one copy of the file is enough
-                    aside = keep_aside(path, raw)
+                    aside = _keep_aside_once(path, raw)
                     bad = str(e)
                     self.problems.append(
                         f"{path}: a run could not be read ({e}); a copy of the file was kept as "

@@ -1,30 +1,45 @@
-"""The live training plot: training and validation cost against iteration, validation accuracy
-below, sharing the iteration axis.
+"""The training plot: the cost and validation accuracy of every shown run, overlaid.
 
-Points arrive in batches from the training worker and are appended to buffers that grow by
-doubling; the curves are created once and fed with ``setData`` from a GUI-side timer at about
-10 Hz, only when something changed. One redraw costs 7-15 ms here, so redrawing per batch (or
-worse, per point) would stall the window (shared/notes/qt-and-environment.md).
+The plot draws run histories (:class:`~digitgui.core.runs.Run`); it owns none. Each run has its
+colour: its training cost is a solid line, its validation cost a dashed one (top), its
+validation accuracy a line below; the legend names the runs. The run in progress is redrawn
+from a GUI-side timer at about 10 Hz, only when something changed (one redraw costs several
+milliseconds; per batch it would stall the window, shared/notes/qt-and-environment.md). Finished
+runs are drawn once, downsampled to the view's pixels and clipped to it.
+
+The x axis shows iterations, epochs or seconds of training time (:meth:`CostPlot.set_x_axis`).
+Hovering shows a crosshair and, for each shown run, its iteration, time and cost there. A
+diverged run ends in a cross and the word "diverged"; learning-rate changes are marked by
+vertical lines.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from .palette import accent_colors
+from digitgui.core.runs import Run
 
-__all__ = ["CostPlot", "GrowingSeries", "configure_pyqtgraph"]
+from .palette import run_color
+
+__all__ = ["X_AXES", "CostPlot", "configure_pyqtgraph"]
 
 #: Redraw period of the curves while points arrive (ms): 10 Hz. Each redraw holds the GIL
 #: for several milliseconds, time the training thread waits for after each NumPy call.
 REDRAW_MS = 100
+#: The x axes a plot can show: history column and axis label.
+X_AXES = {
+    "iteration": ("iteration", "iteration"),
+    "epoch": ("epoch", "epoch (passes over the training rows)"),
+    "seconds": ("seconds", "seconds of training"),
+}
 
 
 def configure_pyqtgraph() -> None:
@@ -36,57 +51,133 @@ def configure_pyqtgraph() -> None:
 configure_pyqtgraph()
 
 
-class GrowingSeries:
-    """An (x, y) series appended point by point into arrays that double when full, so appending
-    n points costs O(n) in total and the visible data is a view, never a copy."""
+class _Series:
+    """An (x, y) pair of arrays of one curve (for tests and the rate line)."""
 
-    def __init__(self, capacity: int = 1024) -> None:
-        self._x = np.empty(capacity)
-        self._y = np.empty(capacity)
-        self._n = 0
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = x, y
 
     def __len__(self) -> int:
-        return self._n
+        return len(self.x)
 
-    def append(self, x: float, y: float) -> None:
-        if self._n == len(self._x):
-            self._x = np.concatenate([self._x, np.empty_like(self._x)])
-            self._y = np.concatenate([self._y, np.empty_like(self._y)])
-        self._x[self._n] = x
-        self._y[self._n] = y
-        self._n += 1
 
-    def clear(self) -> None:
-        self._n = 0
+def _curve(plot: pg.PlotItem, **kwargs) -> pg.PlotDataItem:
+    # connect="finite": a cost that is not positive becomes NaN in log mode; skip it.
+    item = plot.plot(connect="finite", **kwargs)
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, method="peak")
+    return item
 
-    @property
-    def x(self) -> np.ndarray:
-        return self._x[: self._n]
 
-    @property
-    def y(self) -> np.ndarray:
-        return self._y[: self._n]
+class _RunCurves:
+    """The plot items of one run."""
+
+    def __init__(self, plot: CostPlot, run: Run) -> None:
+        self.run = run
+        self.train = _curve(plot.cost_item, name=run.name)
+        self.val = _curve(plot.cost_item)
+        self.acc = _curve(plot.acc_item)
+        self.end = pg.ScatterPlotItem(symbol="x", size=12)
+        self.end_label = pg.TextItem("diverged", anchor=(0, 1))
+        self.lr_lines: list[pg.InfiniteLine] = []
+        plot.cost_item.addItem(self.end)
+        plot.cost_item.addItem(self.end_label)
+        self.items = [self.train, self.val, self.acc, self.end, self.end_label]
+
+    def remove(self, plot: CostPlot) -> None:
+        for item in (self.train, self.val, self.end, self.end_label, *self.lr_lines):
+            plot.cost_item.removeItem(item)
+        plot.acc_item.removeItem(self.acc)
+        plot.legend.removeItem(self.train)
+
+    def style(self, plot: CostPlot, live: bool) -> None:
+        color = run_color(self.run.color, plot.palette())
+        self.train.setPen(pg.mkPen(color, width=2 if live else 1.5))
+        self.val.setPen(pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine))
+        self.acc.setPen(pg.mkPen(color, width=2))
+        self.end.setPen(pg.mkPen(color, width=2))
+        self.end_label.setColor(color)
+        for line in self.lr_lines:
+            line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
+
+    def update(self, plot: CostPlot) -> None:
+        h = self.run.history
+        xcol = X_AXES[plot.x_axis][0]
+        x = np.array(h.column(xcol))
+        cost = np.array(h.column("cost"))
+        val_cost = h.column("val_cost")
+        measured = ~np.isnan(val_cost)
+        self.train.setData(x, cost)
+        self.val.setData(x[measured], np.array(val_cost[measured]))
+        acc = h.column("val_acc")
+        has_acc = ~np.isnan(acc)
+        self.acc.setData(x[has_acc], np.array(acc[has_acc]))
+        self._mark_end(plot, x, cost)
+        self._mark_lr(plot)
+
+    def stack_label(self, k: int) -> None:
+        """The ``k``-th "diverged" label of the plot sits ``k`` lines below the first, so
+        runs that diverged at nearly the same place stay readable."""
+        self.end_label.setAnchor((0, -1.15 * k))
+
+    def _mark_end(self, plot: CostPlot, x: np.ndarray, cost: np.ndarray) -> None:
+        diverged = self.run.outcome == "diverged"
+        finite = np.isfinite(cost) & (cost > 0)
+        if diverged and finite.any():
+            i = np.flatnonzero(finite)[-1]
+            y = math.log10(cost[i]) if plot.log_y() else cost[i]
+            self.end.setData([x[i]], [y])
+            self.end_label.setPos(QPointF(float(x[i]), float(y)))
+            self.end_label.setText(f"diverged at iteration {self.run.iterations_done:,}")
+            self.end.show()
+            self.end_label.show()
+        else:
+            self.end.setData([], [])
+            self.end_label.hide()
+
+    def _mark_lr(self, plot: CostPlot) -> None:
+        changes = self.run.lr_changes
+        if len(changes) == len(self.lr_lines) and plot.x_axis == "iteration":
+            return
+        for line in self.lr_lines:
+            plot.cost_item.removeItem(line)
+        self.lr_lines = []
+        color = run_color(self.run.color, plot.palette())
+        for iteration, lr in changes:
+            x = plot.x_at_iteration(self.run, iteration)
+            if x is None:
+                continue
+            line = pg.InfiniteLine(
+                pos=x,
+                angle=90,
+                pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine),
+                label=f"lr {lr:g}",
+                labelOpts={"position": 0.92, "color": color},
+            )
+            plot.cost_item.addItem(line)
+            self.lr_lines.append(line)
 
 
 class CostPlot(pg.GraphicsLayoutWidget):
-    """Cost curves (top) and validation accuracy (bottom) of the current training run.
+    """Cost curves (top) and validation accuracy (bottom) of the shown runs.
 
-    Feed it with :meth:`add_records` (any objects with ``iteration``, ``cost``, ``val_cost`` and
-    ``val_acc``, e.g. :class:`digitgui.core.training.Progress`); :meth:`clear_data` starts over.
+    :meth:`show_runs` says which runs to draw, :meth:`set_live` which one is training (redrawn
+    as it grows; call :meth:`refresh` when its history grew), :meth:`set_x_axis` what x is.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("costPlot")
         self.setToolTip(
-            "Training cost (every iteration) and validation cost (measured on digits the network "
-            "never trains on) against iteration; below, the validation accuracy. Drag to pan, "
-            "wheel to zoom, right-click for more."
+            "Each run in its colour: training cost (solid), validation cost (dashed, measured on "
+            "digits the network never trains on) and, below, validation accuracy. Hover for the "
+            "values; drag to pan, wheel to zoom, right-click for more."
         )
-        self.train = GrowingSeries()
-        self.val = GrowingSeries()
-        self.acc = GrowingSeries()
+        self.x_axis = "iteration"
+        self._curves: dict[str, _RunCurves] = {}
+        self._live: Run | None = None
         self._dirty = False
+        self._extent = 1
 
         self.cost_item: pg.PlotItem = self.addPlot(row=0, col=0)
         self.acc_item: pg.PlotItem = self.addPlot(row=1, col=0)
@@ -94,17 +185,15 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(1, 1)
         self.cost_item.setLabel("left", "cost")
         self.cost_item.showGrid(x=True, y=True, alpha=0.2)
-        self.cost_item.setClipToView(True)
-        self.cost_item.setDownsampling(auto=True, mode="peak")
         self.legend = self.cost_item.addLegend(offset=(-10, 10))
         self.acc_item.setLabel("left", "val. acc.")
-        self.acc_item.setLabel("bottom", "iteration")
+        self.acc_item.setLabel("bottom", X_AXES["iteration"][1])
         self.acc_item.setXLink(self.cost_item)
         self.acc_item.setYRange(0, 1, padding=0.02)
         self.acc_item.setLimits(yMin=-0.05, yMax=1.05)
         self.acc_item.showGrid(x=True, y=True, alpha=0.2)
         for item in (self.cost_item, self.acc_item):
-            # Equal axis widths keep the two plots' iteration axes aligned.
+            # Equal axis widths keep the two plots' x axes aligned.
             item.getAxis("left").setWidth(54)
             # The ranges are set here, in steps (see _fit_ranges): an axis whose range moves at
             # every redraw recomputes and repaints its ticks each time, the largest cost of a
@@ -117,68 +206,174 @@ class CostPlot(pg.GraphicsLayoutWidget):
                 # Iterations and costs as they are: no "(x0.001)" scaling of an axis.
                 item.getAxis(name).enableAutoSIPrefix(False)
         self._follow = True  # False once the user pans or zooms, until the "A" button
-        self._extent = 1
         self.cost_item.setXRange(0, 1, padding=0.02)
         self.cost_item.setYRange(0, 1, padding=0.02)
 
-        # connect="finite": a cost that is not positive becomes NaN in log mode; skip, do not
-        # draw a line to it.
-        self.train_curve = self.cost_item.plot(name="training cost", connect="finite")
-        self.val_curve = self.cost_item.plot(name="validation cost", connect="finite")
-        self.acc_curve = self.acc_item.plot(name="validation accuracy", connect="finite")
+        self._crosshair = [
+            pg.InfiniteLine(angle=90, movable=False) for _ in (self.cost_item, self.acc_item)
+        ]
+        for line, item in zip(self._crosshair, (self.cost_item, self.acc_item), strict=True):
+            item.addItem(line, ignoreBounds=True)
+            line.hide()
+        self.hover_label = pg.TextItem(anchor=(0, 0))
+        self.hover_label.setZValue(20)
+        self.cost_item.addItem(self.hover_label, ignoreBounds=True)
+        self.hover_label.hide()
+        self.scene().sigMouseMoved.connect(self._on_scene_mouseMoved)
+
         self._redraw = QTimer(self)
         self._redraw.setInterval(REDRAW_MS)
         self._redraw.timeout.connect(self._on_redraw_timeout)
         self._apply_palette()
 
-    # data -----------------------------------------------------------------------------------------
+    # what is drawn --------------------------------------------------------------------------------
 
-    def add_records(self, records: Iterable) -> None:
-        """Append progress records; the curves catch up at the next redraw tick."""
-        for r in records:
-            if math.isfinite(r.cost):
-                self.train.append(r.iteration, r.cost)
-            if r.val_cost is not None and math.isfinite(r.val_cost):
-                self.val.append(r.iteration, r.val_cost)
-            if r.val_acc is not None:
-                self.acc.append(r.iteration, r.val_acc)
+    def shown_runs(self) -> list[Run]:
+        return [c.run for c in self._curves.values()]
+
+    def show_runs(self, runs: Iterable[Run]) -> None:
+        """Draw exactly ``runs`` (plus the live run), each in its colour, in legend order."""
+        wanted = {r.id: r for r in runs}
+        if self._live is not None:
+            wanted.setdefault(self._live.id, self._live)
+        for run_id in [i for i in self._curves if i not in wanted]:
+            self._curves.pop(run_id).remove(self)
+        for run in wanted.values():
+            curves = self._curves.get(run.id)
+            if curves is None or curves.run is not run:
+                if curves is not None:
+                    curves.remove(self)
+                curves = self._curves[run.id] = _RunCurves(self, run)
+                curves.style(self, run is self._live)
+                curves.update(self)
+            elif self.legend.getLabel(curves.train) is not None:
+                self.legend.getLabel(curves.train).setText(run.name)
+        self._follow = True
+        self._dirty = True
+        self.flush()
+
+    def set_live(self, run: Run | None, iterations: int | None = None) -> None:
+        """The run being trained (None: none); the x axis spans its ``iterations``."""
+        previous, self._live = self._live, run
+        if run is not None:
+            self._extent = max(1, int(iterations or run.config.iterations))
+            self.show_runs([*self.shown_runs(), run])
+        for curves in self._curves.values():
+            if curves.run in (previous, run):
+                curves.style(self, curves.run is run)
+                curves.update(self)
+        self._dirty = True
+        self.flush()
+
+    def refresh(self) -> None:
+        """The live run's history grew: redraw at the next tick."""
         self._dirty = True
         if not self._redraw.isActive():
             self._redraw.start()
 
     def clear_data(self, iterations: int | None = None) -> None:
-        """Forget every point: a new run of ``iterations`` starts (the x axis spans them, so it
-        doubles as a progress axis). Not ``clear``: GraphicsLayoutWidget sets an instance
-        attribute of that name that removes the plots themselves."""
-        for s in (self.train, self.val, self.acc):
-            s.clear()
+        """Draw no run; the x axis spans ``iterations`` (the run about to start, so it doubles
+        as a progress axis). Not ``clear``: GraphicsLayoutWidget sets an instance attribute of
+        that name that removes the plots themselves."""
+        self._live = None
+        self.show_runs([])
         self._extent = max(1, int(iterations or 1))
         self._follow = True
         self._dirty = True
         self.flush()
+
+    def _current(self) -> Run | None:
+        if self._live is not None:
+            return self._live
+        runs = self.shown_runs()
+        return runs[-1] if runs else None
+
+    def _series(self, column: str) -> _Series:
+        run = self._current()
+        if run is None:
+            return _Series(np.empty(0), np.empty(0))
+        h = run.history
+        x, y = h.column("iteration"), h.column(column)
+        keep = ~np.isnan(y) if column != "cost" else np.isfinite(y)
+        return _Series(x[keep], y[keep])
+
+    @property
+    def train(self) -> _Series:
+        """The training cost of the live run (or the last shown one)."""
+        return self._series("cost")
+
+    @property
+    def val(self) -> _Series:
+        return self._series("val_cost")
+
+    @property
+    def acc(self) -> _Series:
+        return self._series("val_acc")
+
+    @property
+    def train_curve(self) -> pg.PlotDataItem | None:
+        run = self._current()
+        return None if run is None else self._curves[run.id].train
+
+    # the x axis -----------------------------------------------------------------------------------
+
+    def set_x_axis(self, name: str) -> None:
+        """Show the runs against "iteration", "epoch" or "seconds" of training."""
+        if name not in X_AXES:
+            raise ValueError(f"x axis must be one of {', '.join(X_AXES)}")
+        if name == self.x_axis:
+            return
+        self.x_axis = name
+        self.acc_item.setLabel("bottom", X_AXES[name][1])
+        for curves in self._curves.values():
+            curves.update(self)
+        self._follow = True
+        self._dirty = True
+        self.flush()
+
+    def x_at_iteration(self, run: Run, iteration: int) -> float | None:
+        """Where ``run``'s ``iteration`` is on the current x axis (None if not recorded)."""
+        its = run.history.column("iteration")
+        i = int(np.searchsorted(its, iteration))
+        if i >= len(its):
+            return None
+        return float(run.history.column(X_AXES[self.x_axis][0])[i])
+
+    # drawing --------------------------------------------------------------------------------------
 
     def flush(self) -> None:
         """Redraw now if anything changed since the last redraw."""
         if not self._dirty:
             return
         self._dirty = False
-        self.train_curve.setData(self.train.x, self.train.y)
-        self.val_curve.setData(self.val.x, self.val.y)
-        self.acc_curve.setData(self.acc.x, self.acc.y)
+        if self._live is not None and self._live.id in self._curves:
+            self._curves[self._live.id].update(self)
+        diverged = [c for c in self._curves.values() if c.run.outcome == "diverged"]
+        for k, curves in enumerate(diverged):
+            curves.stack_label(k)
         if self._follow:
             self._fit_ranges()
 
     def _fit_ranges(self) -> None:
-        """Show the whole run: x from 0 to its last iteration; y from 0 to the largest cost
-        (linear) or whole decades around the costs (log). Only changes that matter are applied."""
+        """Show the whole of every shown run: x from 0 to the furthest end (the live run's
+        planned total, on an iteration axis); y from 0 to the largest cost (linear) or whole
+        decades around the costs (log). Only changes that matter are applied."""
         vb = self.cost_item.getViewBox()
         (x0, x1), (y0, y1) = vb.viewRange()
-        last = self.train.x[-1] if len(self.train) else 0
-        top_x = max(self._extent, last)
+        col = X_AXES[self.x_axis][0]
+        ends = [c.run.history.column(col)[-1] for c in self._curves.values() if len(c.run.history)]
+        top_x = max(ends, default=0)
+        if self.x_axis == "iteration" and (self._live is not None or not ends):
+            top_x = max(top_x, self._extent)
+        top_x = top_x or 1
         if (x0, x1) != (0, top_x):
             self.cost_item.setXRange(0, top_x, padding=0.02)
-        costs = [a[np.isfinite(a) & (a > 0)] for a in (self.train.y, self.val.y)]
-        costs = np.concatenate(costs)
+        costs = [
+            a[np.isfinite(a) & (a > 0)]
+            for c in self._curves.values()
+            for a in (c.run.history.column("cost"), c.run.history.column("val_cost"))
+        ]
+        costs = np.concatenate(costs) if costs else np.empty(0)
         if costs.size == 0:
             return
         if self.log_y():
@@ -210,6 +405,91 @@ class CostPlot(pg.GraphicsLayoutWidget):
             return
         self.flush()
 
+    # hover ----------------------------------------------------------------------------------------
+
+    def hover_text(self, x: float) -> str:
+        """For each shown run, its iteration, time and costs at ``x`` (the recorded point at or
+        just before it), one line per run."""
+        col = X_AXES[self.x_axis][0]
+        lines = []
+        for curves in self._curves.values():
+            run, h = curves.run, curves.run.history
+            if not len(h):
+                continue
+            xs = h.column(col)
+            i = int(np.searchsorted(xs, x, side="right")) - 1
+            if i < 0:
+                continue
+            row = h.array[i]
+            text = f"{run.name}: it {int(row[0]):,} · {row[1]:.2f} s · cost {row[3]:.4g}"
+            val = h.column("val_cost")[: i + 1]
+            measured = np.flatnonzero(~np.isnan(val))
+            if len(measured):
+                j = measured[-1]
+                text += (
+                    f" · val. {h.column('val_cost')[j]:.4g}, {100 * h.column('val_acc')[j]:.1f}%"
+                )
+            lines.append(text)
+        return "\n".join(lines)
+
+    def _on_scene_mouseMoved(self, pos) -> None:
+        vb = self.cost_item.getViewBox()
+        inside = any(
+            item.sceneBoundingRect().contains(pos) for item in (self.cost_item, self.acc_item)
+        )
+        if not inside or not self._curves:
+            self.hide_hover()
+            return
+        x = vb.mapSceneToView(pos).x()
+        self.show_hover(x)
+
+    def show_hover(self, x: float) -> None:
+        text = self.hover_text(x)
+        if not text:
+            self.hide_hover()
+            return
+        for line in self._crosshair:
+            line.setPos(x)
+            line.show()
+        (x0, x1), (_, y1) = self.cost_item.getViewBox().viewRange()
+        self.hover_label.setText(text)
+        # Left of the cursor in the right half of the plot, so the text stays inside.
+        self.hover_label.setAnchor((1, 0) if x > (x0 + x1) / 2 else (0, 0))
+        self.hover_label.setPos(x, y1)
+        self.hover_label.show()
+
+    def hide_hover(self) -> None:
+        for line in self._crosshair:
+            line.hide()
+        self.hover_label.hide()
+
+    def leaveEvent(self, event) -> None:
+        self.hide_hover()
+        super().leaveEvent(event)
+
+    # export ---------------------------------------------------------------------------------------
+
+    def export(self, path: str | Path) -> Path:
+        """Write the plot as it is shown to a PNG or SVG file (by the suffix); ``OSError`` or
+        ``ValueError`` say why it failed."""
+        path = Path(path)
+        suffix = path.suffix.lower()
+        self.hide_hover()
+        if suffix == ".png":
+            if not self.grab().save(str(path), "PNG"):
+                raise OSError(f"{path}: the file cannot be written")
+        elif suffix == ".svg":
+            from pyqtgraph.exporters import SVGExporter
+
+            if path.parent and not path.parent.is_dir():
+                raise OSError(f"{path.parent}: no such folder")
+            SVGExporter(self.ci).export(str(path))
+            if not path.exists():
+                raise OSError(f"{path}: the file cannot be written")
+        else:
+            raise ValueError(f"{path.name}: save the plot as .png or .svg")
+        return path
+
     # appearance -----------------------------------------------------------------------------------
 
     def log_y(self) -> bool:
@@ -218,13 +498,15 @@ class CostPlot(pg.GraphicsLayoutWidget):
     def set_log_y(self, on: bool) -> None:
         """Logarithmic cost axis: the slow late decrease of the cost stays visible."""
         self.cost_item.setLogMode(y=bool(on))
+        for curves in self._curves.values():
+            curves.update(self)  # the "diverged" mark is placed in view coordinates
         self._follow = True
         self._dirty = True
         self.flush()
 
     def changeEvent(self, event: QEvent) -> None:
         # pyqtgraph's constructor changes the palette before the curves exist.
-        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "acc_curve"):
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "hover_label"):
             self._apply_palette()
         super().changeEvent(event)
 
@@ -237,10 +519,12 @@ class CostPlot(pg.GraphicsLayoutWidget):
                 axis = item.getAxis(name)
                 axis.setPen(fg)
                 axis.setTextPen(fg)
-        colors = accent_colors(pal)
-        self.train_curve.setPen(pg.mkPen(colors["train"], width=1.5))
-        self.val_curve.setPen(pg.mkPen(colors["val"], width=2))
-        self.acc_curve.setPen(pg.mkPen(colors["acc"], width=2))
+        for line in self._crosshair:
+            line.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+        self.hover_label.setColor(fg)
+        self.hover_label.fill = pg.mkBrush(pal.color(QPalette.ColorRole.Base))
+        for curves in self._curves.values():
+            curves.style(self, curves.run is self._live)
         self.legend.setLabelTextColor(fg)
         for _sample, label in self.legend.items:
             label.setText(label.text, color=fg)  # existing labels keep their colour otherwise

@@ -15,8 +15,6 @@ own digits. The views follow the window through its signals:
 
 from __future__ import annotations
 
-import collections
-import html
 import json
 import threading
 from concurrent.futures import Future
@@ -24,49 +22,47 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QScrollArea,
     QSizePolicy,
     QSlider,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from digitgui import __version__
 from digitgui.core.calibration import format_probability
+from digitgui.core.lessons import lesson
 from digitgui.core.model_io import DigitClassifier, ModelFileError, load_default
 from digitgui.core.my_digits import default_collection_path
 from digitgui.core.novelty import Novelty, NoveltyReference, assess, load_digits_reference
-from digitgui.core.reading import FALLBACK_THRESHOLD, read_digit
+from digitgui.core.reading import read_digit
+from digitgui.core.runs import Run, RunStore, default_runs_dir, write_curves_csv
 from digitgui.core.training import TrainConfig
 
 from .canvas import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingCanvas
-from .cost_plot import CostPlot
 from .digit_view import DigitView
 from .insight import InsightPanel
+from .model_text import model_details_html, networks_phrase, reader_tip
 from .my_digits_view import MyDigitsView
-from .palette import warning_color
 from .probability_chart import ProbabilityChart
 from .settings import open_settings
-from .training_panel import TrainingPanel
-from .worker import ProgressBatch, RunEnd, RunFailure, TrainingRunner
+from .training_controller import TrainingController
+from .training_tab import REFRESH_MS, TRAIN_HINT, TrainingTab
+from .window_actions import build_actions, build_menus
+from .worker import TrainingRunner
 
 __all__ = ["MainWindow"]
 
@@ -75,16 +71,6 @@ GUESS_TITLE = "The network's guess"
 GUESS_TITLE_LIVE = "The network's guess (live, while it trains)"
 #: How often a window checks whether the load_digits reference has been built (ms).
 REFERENCE_POLL_MS = 50
-#: Period of the progress widgets' refresh while training (ms): 10 Hz. Every repaint holds the
-#: GIL, which the training thread needs back after each NumPy call.
-REFRESH_MS = 100
-#: Seconds of training time over which iterations per second are averaged.
-RATE_WINDOW = 1.0
-#: The training message of the first screen (and after Reset), until a run starts.
-TRAIN_HINT = (
-    "Press Train (F5) to watch a network learn with these settings: its cost falls on the plot "
-    "above and its guess for your drawing changes as it learns."
-)
 
 _reference_lock = threading.Lock()
 _reference_future: Future | None = None
@@ -119,21 +105,6 @@ OUTCOME_TEXT = {
 }
 
 
-def _networks_phrase(model: DigitClassifier) -> str:
-    """``"the average of 3 networks (64-32-32-10)"`` or ``"one network (64-32-32-10)"``."""
-    sizes = "-".join(str(s) for s in model.layer_sizes)
-    if model.n_members > 1:
-        return f"the average of {model.n_members} networks ({sizes})"
-    return f"one network ({sizes})"
-
-
-def _threshold_text(model: DigitClassifier) -> str:
-    threshold = model.confidence_threshold
-    if threshold is None:
-        return f"{format_probability(FALLBACK_THRESHOLD)} (a default: the model file sets none)"
-    return format_probability(threshold)
-
-
 def _preparing_message(config: TrainConfig) -> str:
     """What the run does before its first update, in words (drawing pendigits.tra the first time
     takes seconds)."""
@@ -145,27 +116,6 @@ def _preparing_message(config: TrainConfig) -> str:
             "as training digits, with the canvas's pen (first run only, about 10-30 s)…"
         )
     return f"Preparing the data for '{config.name}'…"
-
-
-def _format_epoch(record) -> str:
-    """``"epoch 12.4"`` for mini-batches; nothing for full batch, where every update is an
-    epoch and the count would repeat the iteration's ("epoch 3437.0")."""
-    if record.epoch == record.iteration:
-        return ""
-    return f"epoch {record.epoch:,.1f}"
-
-
-def _format_duration(seconds: float) -> str:
-    if seconds < 1:
-        return "< 1 s"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}:{seconds:02d}"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}"
 
 
 class MainWindow(QMainWindow):
@@ -186,6 +136,7 @@ class MainWindow(QMainWindow):
         model: DigitClassifier | None = None,
         *,
         load_reference: bool = True,
+        data_dir: str | Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -193,6 +144,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("digitgui")
         self._settings = open_settings()
         self.last_error = ""
+        self._startup_notes: list[str] = []
+        self._progress_seen = False
         startup_error = ""
         if model is None:
             try:
@@ -210,32 +163,29 @@ class MainWindow(QMainWindow):
         self._reference_poll = QTimer(self)
         self._reference_poll.setInterval(REFERENCE_POLL_MS)
         self._reference_poll.timeout.connect(self._on_reference_poll_timeout)
-        self._rate_points: collections.deque[tuple[float, int]] = collections.deque()
-        self._last_record = None
         self._dialogs: list[QDialog] = []
         self._extra_training_source = None
-        self._paused_seconds = 0.0
         self._pending_snapshot: DigitClassifier | None = None
-        self._shown_record = None
-        # The final record of a stopped run, whose network the user may choose to use.
-        self._stopped_run = None
+        # A stopped run, whose network the user may choose to use ("Use this network").
+        self._stopped_run: Run | None = None
         self._refresh = QTimer(self)
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh_timeout)
-
-        self._runner = TrainingRunner(self)
+        self.controller = TrainingController(self._open_run_store(data_dir), self)
         self._build_ui()
-        self._build_actions()
-        self._build_menus()
+        build_actions(self)
+        build_menus(self)
         self._connect()
         self._build_insight_views(load_reference)
         self._restore_settings()
         self._update_model_views()
-        self._show_idle_run()
+        self.training_tab.show_idle_run()
         self._set_training_message(TRAIN_HINT)
         self._update_buttons()
         if startup_error:
-            self.statusBar().showMessage(f"No model loaded: {startup_error}")
+            self._startup_notes.insert(0, f"No model loaded: {startup_error}")
+        if self._startup_notes:
+            self.statusBar().showMessage(" ".join(self._startup_notes))
         if load_reference:
             self._reference_poll.start()
 
@@ -262,7 +212,7 @@ class MainWindow(QMainWindow):
         return self._reference
 
     def training_runner(self) -> TrainingRunner:
-        return self._runner
+        return self.controller.runner
 
     @property
     def insightTabs(self) -> QTabWidget:  # the objectName, as the later views' docs spell it
@@ -292,7 +242,7 @@ class MainWindow(QMainWindow):
     def open_model(self, path: str | Path) -> bool:
         """Load a model file; on failure a dialog says why and the current model stays."""
         path = Path(path)
-        if self._runner.is_busy():
+        if self.controller.is_busy():
             self._show_error("Cannot open a model", "Stop training before opening a model.")
             return False
         try:
@@ -331,8 +281,9 @@ class MainWindow(QMainWindow):
         return True
 
     def start_training(self, config: TrainConfig | None = None) -> bool:
-        """Start training ``config`` (default: the training panel's settings)."""
-        if self._runner.is_busy():
+        """Start training ``config`` (default: the training panel's settings); the run becomes
+        a row of ``runsTable`` and a curve of ``costPlot``. False if a run is going."""
+        if self.controller.is_busy():
             return False
         if config is None:
             try:
@@ -342,13 +293,51 @@ class MainWindow(QMainWindow):
                 return False
         self._save_training_settings()
         self._forget_stopped_run()
-        self.cost_plot.clear_data(config.iterations)
-        self._rate_points.clear()
-        self._last_record = None
-        self._set_progress(0, config.iterations)
         extra = self._extra_training_source() if self._extra_training_source else None
         self._set_training_message(_preparing_message(config))
-        self._runner.start(config, extra_train=extra)
+        return self.controller.start(config, extra) is not None
+
+    def start_lesson(self, key: str) -> bool:
+        """Run the lesson ``key`` (:mod:`digitgui.core.lessons`): its runs one after another,
+        alone on the plot. False if a run is going."""
+        if self.controller.is_busy():
+            self.statusBar().showMessage("Stop the run in progress before starting a lesson.", 6000)
+            return False
+        item = lesson(key)
+        self._forget_stopped_run()
+        self.training_tab.start_lesson_view(item)
+        return self.controller.start_lesson(item, self._extra_training_source)
+
+    def change_learning_rate(self, lr: float) -> bool:
+        """Change the learning rate of the run in progress from its next update on."""
+        try:
+            self.controller.set_learning_rate(lr)
+        except ValueError as e:
+            self.statusBar().showMessage(f"Cannot change the learning rate: {e}", 8000)
+            return False
+        self.statusBar().showMessage(
+            f"Learning rate {lr:g} from the next update on (marked on the plot)", 6000
+        )
+        return True
+
+    def use_run(self, run: Run) -> bool:
+        """Read the drawing with ``run``'s network (it becomes the current model)."""
+        if self.controller.is_busy():
+            self._show_error("Cannot switch networks", "Stop training before switching networks.")
+            return False
+        try:
+            model = self.controller.model(run)
+        except ModelFileError as e:
+            self._show_error("Cannot use this run's network", str(e))
+            return False
+        self._stopped_run = None
+        self._install_model(model, f"run “{run.name}”")
+        self._update_use_run()
+        self._set_training_message(
+            f"Now reading with the network of “{run.name}”. Reset goes back to the model from "
+            "before training."
+        )
+        self.statusBar().showMessage(f"Using the network of “{run.name}”: {model.description}")
         return True
 
     # UI construction ------------------------------------------------------------------------------
@@ -492,63 +481,24 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([690, 590])
 
     def _build_training_tab(self) -> QWidget:
-        self.training_panel = TrainingPanel()
-
-        self.cost_plot = CostPlot()
-        self.cost_plot.setMinimumSize(260, 220)
-
-        self.train_button = QToolButton()
-        self.train_button.setObjectName("trainButton")
-        self.pause_button = QToolButton()
-        self.pause_button.setObjectName("pauseButton")
-        self.stop_button = QToolButton()
-        self.stop_button.setObjectName("stopButton")
-        self.reset_button = QToolButton()
-        self.reset_button.setObjectName("resetButton")
-        self.log_button = QToolButton()
-        self.log_button.setObjectName("logYButton")
-        buttons = QHBoxLayout()
-        for b in (self.train_button, self.pause_button, self.stop_button, self.reset_button):
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            b.setMinimumWidth(72)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        self.log_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        buttons.addWidget(self.log_button)
-
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setObjectName("trainingProgress")
-        self._set_progress(0, 1)
-        self.progress_bar.setToolTip("Iterations done of the run's total")
-        self.rate_label = QLabel("")
-        self.rate_label.setObjectName("rateLabel")
-        # Text that changes ten times a second must not re-layout the tab (and repaint the plot).
-        self.rate_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.rate_label.setToolTip(
-            "Iterations per second (training time, pauses excluded), time left, epochs done "
-            "and the latest validation accuracy"
-        )
-        self.training_message = QLabel("")
-        self.training_message.setObjectName("trainingMessage")
-        self.training_message.setWordWrap(True)
-        self.training_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # After a stopped run: switch to its network (the one in use before the run stays).
-        self.use_run_button = QToolButton()
-        self.use_run_button.setObjectName("useRunButton")
-        self.use_run_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.use_run_button.hide()
-        message_row = QHBoxLayout()
-        message_row.addWidget(self.training_message, 1)
-        message_row.addWidget(self.use_run_button, 0, Qt.AlignmentFlag.AlignTop)
-
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.addWidget(self.training_panel)
-        layout.addWidget(self.cost_plot, 1)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.rate_label)
-        layout.addLayout(message_row)
-        layout.addLayout(buttons)
+        tab = self.training_tab = TrainingTab(self.controller)
+        # The window's names for the tab's widgets (tests and scripts use them).
+        for name in (
+            "training_panel",
+            "cost_plot",
+            "runs_table",
+            "runs_panel",
+            "train_button",
+            "pause_button",
+            "stop_button",
+            "reset_button",
+            "log_button",
+            "use_run_button",
+            "progress_bar",
+            "rate_label",
+            "training_message",
+        ):
+            setattr(self, name, getattr(tab, name))
         return tab
 
     def _build_model_tab(self) -> QWidget:
@@ -565,150 +515,25 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         return scroll
 
-    def _action(self, text: str, shortcut, tip: str, slot, *, checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            keys = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(k) for k in keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        first = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        action.setToolTip(f"{tip} ({first})" if first else tip)
-        action.setStatusTip(tip)
-        action.setCheckable(checkable)
-        (action.toggled if checkable else action.triggered).connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        A = self._action
-        self.open_action = A(
-            "&Open model…",
-            QKeySequence.StandardKey.Open,
-            "Load a model file (.npz)",
-            self._on_open_triggered,
-        )
-        self.save_action = A(
-            "&Save model…",
-            QKeySequence.StandardKey.Save,
-            "Save the current model to a file",
-            self._on_save_triggered,
-        )
-        self.export_action = A(
-            "&Export drawing as PNG…",
-            "Ctrl+E",
-            "Save the drawing as a 256x256 PNG image",
-            self._on_export_triggered,
-        )
-        self.quit_action = A(
-            "&Quit",
-            QKeySequence.StandardKey.Quit,
-            "Close digitgui (stops any training)",
-            self.close,
-        )
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        self.undo_action = A(
-            "&Undo stroke",
-            QKeySequence.StandardKey.Undo,
-            "Remove the last stroke",
-            self._on_undo_triggered,
-        )
-        self.clear_action = A(
-            "&Clear drawing",
-            [QKeySequence.StandardKey.Delete, "Backspace"],
-            "Erase the whole drawing",
-            self.canvas.clear,
-        )
-        self.wider_action = A("Pen &wider", "]", "Make the pen wider", self._on_wider_triggered)
-        self.thinner_action = A(
-            "Pen &thinner", "[", "Make the pen thinner", self._on_thinner_triggered
-        )
-        self.train_action = A(
-            "&Train",
-            ["F5", "Ctrl+Return"],
-            "Train a network with these settings",
-            self._on_train_triggered,
-        )
-        self.pause_action = A(
-            "&Pause", "F6", "Pause the training, or resume it", self._on_pause_triggered
-        )
-        self.stop_action = A(
-            "&Stop",
-            "Shift+F5",
-            "Stop training now and keep the network as it is",
-            self._on_stop_triggered,
-        )
-        self.reset_action = A(
-            "&Reset",
-            "Ctrl+R",
-            "Stop training, clear the plot and go back to the model you had before training",
-            self._on_reset_triggered,
-        )
-        self.use_run_action = A(
-            "&Use this network",
-            None,
-            "Read your drawing with the network of the stopped run instead of the one in use",
-            self._on_use_run_triggered,
-        )
-        self.log_action = A(
-            "&Logarithmic cost axis",
-            "Ctrl+L",
-            "Show the cost on a logarithmic axis",
-            self._on_log_toggled,
-            checkable=True,
-        )
-        self.shortcuts_action = A(
-            "&Keyboard shortcuts",
-            QKeySequence.StandardKey.HelpContents,
-            "List every keyboard shortcut",
-            self._on_shortcuts_triggered,
-        )
-        self.about_action = A("&About digitgui", None, "About digitgui", self._on_about_triggered)
-
-        self.train_button.setDefaultAction(self.train_action)
-        self.pause_button.setDefaultAction(self.pause_action)
-        self.stop_button.setDefaultAction(self.stop_action)
-        self.reset_button.setDefaultAction(self.reset_action)
-        self.use_run_button.setDefaultAction(self.use_run_action)
-        self.log_button.setDefaultAction(self.log_action)
-        # Buttons show the actions' short icon texts; menus keep the full texts.
-        self.undo_action.setIconText("Undo")
-        self.clear_action.setIconText("Clear")
-        self.log_action.setIconText("Log scale")
-        self.undo_button.setDefaultAction(self.undo_action)
-        self.clear_button.setDefaultAction(self.clear_action)
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.open_action, self.save_action, self.export_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions(
-            [self.undo_action, self.clear_action, self.wider_action, self.thinner_action]
-        )
-        train_menu = bar.addMenu("&Training")
-        train_menu.addActions(
-            [self.train_action, self.pause_action, self.stop_action, self.reset_action]
-        )
-        train_menu.addSeparator()
-        train_menu.addAction(self.use_run_action)
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.log_action)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([self.shortcuts_action, self.about_action])
-
     def _connect(self) -> None:
         self.canvas.drawingChanged.connect(self._on_canvas_drawingChanged)
         self.canvas.strokesChanged.connect(self._update_buttons)
         self.canvas.penWidthChanged.connect(self._on_canvas_penWidthChanged)
         self.pen_slider.valueChanged.connect(self._on_pen_slider_valueChanged)
         self.training_panel.configChanged.connect(self._on_training_panel_configChanged)
-        self._runner.runStarted.connect(self._on_runner_runStarted)
-        self._runner.runProgressed.connect(self._on_runner_runProgressed)
-        self._runner.runFailed.connect(self._on_runner_runFailed)
-        self._runner.runFinished.connect(self._on_runner_runFinished)
-        self._runner.stateChanged.connect(self._on_runner_stateChanged)
+        c = self.controller
+        c.runStarted.connect(self._on_controller_runStarted)
+        c.runProgressed.connect(self._on_controller_runProgressed)
+        c.runFailed.connect(self._on_controller_runFailed)
+        c.runFinished.connect(self._on_controller_runFinished)
+        c.stateChanged.connect(self._update_buttons)
+        c.runsChanged.connect(self._update_buttons)
+        rp = self.runs_panel
+        rp.useRequested.connect(self.use_run)
+        rp.deleteRequested.connect(self._on_runs_deleteRequested)
+        rp.renameRequested.connect(self._on_runs_renameRequested)
+        rp.exportCurvesRequested.connect(self._on_runs_exportCurvesRequested)
+        rp.exportPlotRequested.connect(self._on_export_plot_triggered)
         self._on_canvas_penWidthChanged(self.canvas.pen_width())
 
     # settings -------------------------------------------------------------------------------------
@@ -774,30 +599,7 @@ class MainWindow(QMainWindow):
         self.probability_chart.set_hint("Draw a digit to see what the network thinks it is")
         source = f" ({self._model_source})" if self._model_source else ""
         self.model_label.setText(f"{model.description}{source}")
-        meta = model.metadata
-        rows = [
-            ("Network", html.escape(model.description)),
-            ("Reads with", html.escape(_networks_phrase(model))),
-            ("Source", html.escape(self._model_source or "-")),
-        ]
-        if meta.get("created"):
-            rows.append(("Created", html.escape(str(meta["created"]))))
-        if meta.get("outcome"):
-            rows.append(("Training outcome", html.escape(str(meta["outcome"]))))
-        if meta.get("iterations_done"):
-            rows.append(("Iterations", str(meta["iterations_done"])))
-        clip = "none" if model.clip is None else f"±{model.clip:g}"
-        rows.append(("Standardised inputs clipped to", clip))
-        rows.append(("Calibration temperature", f"{model.temperature:.3g}"))
-        rows.append(("Says “not sure” below", html.escape(_threshold_text(model))))
-        training = meta.get("training")
-        if isinstance(training, dict):
-            settings = ", ".join(f"{k}={v}" for k, v in training.items())
-            rows.append(("Training settings", html.escape(settings)))
-        table = "".join(
-            f"<tr><td style='padding-right:12px'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows
-        )
-        self.model_details.setText(f"<table>{table}</table>")
+        self.model_details.setText(model_details_html(model, self._model_source))
         self._update_reader()
 
     # prediction -----------------------------------------------------------------------------------
@@ -828,26 +630,10 @@ class MainWindow(QMainWindow):
             who = self._model_source or "this model"
             if who.startswith("trained just now"):
                 who = f"the network {who}"
-            text = f"Read by {who}: {_networks_phrase(model)}."
+            text = f"Read by {who}: {networks_phrase(model)}."
         else:
-            text = f"Read by the network being trained, as it is now: {_networks_phrase(model)}."
-        tip = (
-            f"{model.description}.\n"
-            + (
-                f"Each of its {model.n_members} networks reads the drawing; the bars show the "
-                "average of their probabilities"
-                if model.n_members > 1
-                else "One network reads the drawing; the bars show its probabilities"
-            )
-            + (
-                f", calibrated (temperature {model.temperature:.3g}) so that an answer given "
-                "with 90% is right about 9 times in 10."
-                if model.temperature != 1.0
-                else "."
-            )
-            + f"\nBelow {_threshold_text(model)} for its best guess it says “not sure” and "
-            "shows its two best guesses."
-        )
+            text = f"Read by the network being trained, as it is now: {networks_phrase(model)}."
+        tip = reader_tip(model)
         self.reader_label.setText(text)
         self.reader_label.setToolTip(tip)
         self.guess_box.setToolTip(tip)
@@ -868,91 +654,62 @@ class MainWindow(QMainWindow):
 
     # training -------------------------------------------------------------------------------------
 
-    def _on_runner_stateChanged(self, state: str) -> None:
-        self._update_buttons()
-        last = self._last_record
-        if state in ("paused", "running") and last is not None:
-            self._update_rate(last.elapsed - self._paused_seconds, last)
+    def _open_run_store(self, data_dir: str | Path | None) -> RunStore | None:
+        """The kept runs in the data folder; None (runs kept for this session only) when there
+        is no usable folder, which the status bar says."""
+        try:
+            store = RunStore(default_runs_dir(data_dir))
+        except (RuntimeError, OSError) as e:
+            self._startup_notes.append(f"Runs are not kept after you quit: {e}")
+            return None
+        self._startup_notes.extend(store.problems)
+        return store
 
-    def _on_runner_runStarted(self) -> None:
+    def _on_controller_runStarted(self, run: Run) -> None:
         self.guess_box.setTitle(GUESS_TITLE_LIVE)
+        self._progress_seen = False
+        self._update_buttons()
         self.trainingStarted.emit()
 
-    def _on_runner_runProgressed(self, batch: ProgressBatch) -> None:
-        records = batch.records
-        if not records:
-            return
-        if self._last_record is None:
-            self._set_training_message("")
-        # Only buffer here (batches come every ~30 ms); widgets are refreshed at 10 Hz.
-        self.cost_plot.add_records(records)
-        # The final record's time includes the final accuracy measurements: not a training rate.
-        self._last_record = next((r for r in reversed(records) if not r.done), records[-1])
-        self._paused_seconds = batch.paused_seconds
+    def _on_controller_runProgressed(self, run: Run, records: list) -> None:
+        if not self._progress_seen and not run.lesson:
+            self._set_training_message("")  # the data is ready: "Preparing…" is over
+        self._progress_seen = True
         snapshot = next((r.snapshot for r in reversed(records) if r.snapshot is not None), None)
         if snapshot is not None:
             self._pending_snapshot = snapshot
-        if not self._refresh.isActive():
-            self._refresh.start()
-        self.trainingProgress.emit(list(records))
+            if not self._refresh.isActive():
+                self._refresh.start()
+        self.trainingProgress.emit(records)
 
-    def _on_refresh_timeout(self, finished: bool = False) -> None:
-        last = self._last_record
-        if last is None or (last is self._shown_record and not finished):
-            self._refresh.stop()  # nothing new: no ticks while idle or paused
+    def _on_refresh_timeout(self) -> None:
+        """The probabilities follow the network being trained, at most 10 times a second."""
+        if self._pending_snapshot is None:
+            self._refresh.stop()
             return
-        self._shown_record = last
-        self._set_progress(last.iteration, last.iterations)
-        self._update_rate(last.elapsed - self._paused_seconds, last, finished)
-        if self._pending_snapshot is not None:
-            first = self._display_model is self._model
-            self._display_model, self._pending_snapshot = self._pending_snapshot, None
-            self._update_prediction()
-            if first:
-                self._update_reader()
+        first = self._display_model is self._model
+        self._display_model, self._pending_snapshot = self._pending_snapshot, None
+        self._update_prediction()
+        if first:
+            self._update_reader()
 
-    def _update_rate(self, active: float, record, finished: bool = False) -> None:
-        points = self._rate_points
-        points.append((active, record.iteration))
-        while len(points) > 2 and active - points[0][0] > RATE_WINDOW:
-            points.popleft()
-        parts = []
-        t0, i0 = points[0]
-        if self._runner.state == "paused" and not finished:
-            # No rate or time left while nothing runs: they would be stale.
-            parts.append(f"paused at iteration {record.iteration:,} (F6 resumes)")
-        elif active > t0 and record.iteration > i0:
-            rate = (record.iteration - i0) / (active - t0)
-            parts.append(f"{rate:,.0f} it/s")
-            if not finished:
-                eta = (record.iterations - record.iteration) / rate
-                parts.append(f"ETA {_format_duration(eta)}")
-        epoch = _format_epoch(record)
-        if epoch:
-            parts.append(epoch)
-        if len(self.cost_plot.acc):  # the latest measured validation accuracy
-            parts.append(f"val. acc. {format_probability(self.cost_plot.acc.y[-1])}")
-        self.rate_label.setText("  ·  ".join(parts))
-
-    def _on_runner_runFailed(self, failure: RunFailure) -> None:
-        self._set_training_message(f"Training failed: {failure.message}", warning=True)
-        self.training_message.setToolTip(failure.details)
+    def _on_controller_runFailed(self, run: Run, failure) -> None:
         self.statusBar().showMessage(f"Training failed: {failure.message}", 10000)
 
-    def _on_runner_runFinished(self, end: RunEnd) -> None:
+    def _back_to_model(self) -> None:
+        """The probabilities go back to the model from before the run."""
+        self._display_model = self._model
+        self._update_prediction()
+        self._update_reader()
+
+    def _on_controller_runFinished(self, run: Run, final) -> None:
         self.guess_box.setTitle(GUESS_TITLE)
-        self._on_refresh_timeout(finished=True)  # the last numbers, even of a very short run
         self._refresh.stop()
         self._pending_snapshot = None
-        self.cost_plot.flush()
-        final = end.final
+        self._update_buttons()
         if final is None:
-            # An error: the probabilities go back to the model from before the run.
-            self._display_model = self._model
-            self._update_prediction()
-            self._update_reader()
+            self._back_to_model()
             return
-        self._set_progress(final.iteration, final.iterations)
         title = OUTCOME_TEXT.get(final.outcome, "Training ended")
         text = final.message
         if None not in (final.train_acc, final.val_acc, final.test_acc):
@@ -960,21 +717,24 @@ class MainWindow(QMainWindow):
                 f" Accuracy: training {format_probability(final.train_acc)}, validation "
                 f"{format_probability(final.val_acc)}, test {format_probability(final.test_acc)}."
             )
-        if final.outcome in ("completed", "early_stopped"):
+        who = self._model_source or "the network in use"
+        if run.lesson:
+            # A lesson compares runs: none replaces the network that reads the drawing.
+            self._back_to_model()
+            left = self.controller.queue_left()
+            text = f"“{run.name}”: {text}" + (f" Next: {left} more run(s)." if left else "")
+        elif final.outcome in ("completed", "early_stopped"):
             source = "trained just now"
             if final.outcome != "completed":
                 source += f", {final.outcome.replace('_', ' ')}"
             self._install_model(final.model, source)
             self.statusBar().showMessage(f"{title}: {final.model.description}", 10000)
         else:
-            # A stopped or diverged run leaves the network in use as it was; the probabilities
-            # go back to it. A stopped run's network can be chosen with "Use this network".
-            self._display_model = self._model
-            self._update_prediction()
-            self._update_reader()
-            who = self._model_source or "the network in use"
+            # A stopped or diverged run leaves the network in use as it was. A stopped run's
+            # network can be chosen with "Use this network".
+            self._back_to_model()
             if final.outcome == "stopped" and final.model is not None:
-                self._stopped_run = final
+                self._stopped_run = run
                 text += (
                     f" Your drawing is still read by {who}; “Use this network” reads it with "
                     "the network as it was when it stopped."
@@ -983,31 +743,13 @@ class MainWindow(QMainWindow):
                 text += f" Your drawing is still read by {who}."
             self.statusBar().showMessage(f"{title}: still reading with {who}", 10000)
         self._update_use_run()
+        if self.controller.keep_error:
+            text += f" Note: {self.controller.keep_error}."
         self._set_training_message(text, warning=final.outcome == "diverged")
         self.trainingFinished.emit(final)
 
-    def _set_progress(self, value: int, total: int) -> None:
-        """The progress bar at ``value`` of ``total`` iterations, numbers as the form writes
-        them (3,000)."""
-        total = max(1, int(total))
-        self.progress_bar.setRange(0, total)
-        self.progress_bar.setValue(int(value))
-        self.progress_bar.setFormat(f"{int(value):,} / {total:,} iterations")
-
-    def _show_idle_run(self, force: bool = False) -> None:
-        """Before any run (and after Reset): the progress bar and the plot's iteration axis show
-        the run the training panel describes, so the first screen agrees with the form."""
-        if not force and (self._runner.is_busy() or self._last_record is not None):
-            return
-        try:
-            config = self.training_panel.config()
-        except ValueError:
-            return
-        self._set_progress(0, config.iterations)
-        self.cost_plot.clear_data(config.iterations)
-
     def _on_training_panel_configChanged(self) -> None:
-        self._show_idle_run()
+        self.training_tab.show_idle_run()
         self._update_buttons()
 
     def _forget_stopped_run(self) -> None:
@@ -1016,45 +758,45 @@ class MainWindow(QMainWindow):
 
     def _update_use_run(self) -> None:
         run = self._stopped_run
-        available = run is not None and not self._runner.is_busy()
+        available = run is not None and not self.controller.is_busy()
         self.use_run_action.setEnabled(available)
         self.use_run_button.setVisible(available)
         if run is not None:
             self.use_run_action.setToolTip(
                 f"Read your drawing with the network of the stopped run (iteration "
-                f"{run.iteration:,}) instead of {self._model_source or 'the one in use'}"
+                f"{run.iterations_done:,}) instead of {self._model_source or 'the one in use'}"
             )
 
     def _on_use_run_triggered(self) -> None:
         run = self._stopped_run
-        if run is None or self._runner.is_busy():
+        if run is None or self.controller.is_busy():
             return
         self._stopped_run = None
-        self._install_model(run.model, f"trained just now, stopped at iteration {run.iteration:,}")
+        self._install_model(
+            run.model, f"trained just now, stopped at iteration {run.iterations_done:,}"
+        )
         self._update_use_run()
         self._set_training_message(
-            f"Now reading with the network of the stopped run (iteration {run.iteration:,}). "
-            "Reset goes back to the model from before training."
+            f"Now reading with the network of the stopped run (iteration "
+            f"{run.iterations_done:,}). Reset goes back to the model from before training."
         )
         self.statusBar().showMessage(f"Using the stopped run's network: {run.model.description}")
 
     def _set_training_message(self, text: str, warning: bool = False) -> None:
-        pal = QPalette(self.palette())  # never the label's own: it holds the last colour set
-        color = warning_color(pal) if warning else self.palette().color(QPalette.ColorRole.Text)
-        pal.setColor(QPalette.ColorRole.WindowText, color)
-        self.training_message.setPalette(pal)
-        self.training_message.setText(text)
-        self.training_message.setToolTip("")
+        self.training_tab.set_message(text, warning)
 
     def _update_buttons(self, *_args) -> None:
-        busy = self._runner.is_busy()
-        state = self._runner.state
+        busy = self.controller.is_busy()
+        state = self.controller.state
         valid = not self.training_panel.problems()
         self.train_action.setEnabled(not busy and valid)
         self.pause_action.setEnabled(state in ("running", "paused"))
         self.pause_action.setText("&Resume" if state == "paused" else "&Pause")
         self.stop_action.setEnabled(state in ("running", "paused"))
-        has_plot = len(self.cost_plot.train) > 0
+        self.lr_action.setEnabled(state in ("running", "paused"))
+        for action in self.lesson_actions:
+            action.setEnabled(not busy)
+        has_plot = self.training_tab.has_curves()
         self.reset_action.setEnabled(busy or has_plot or self._model is not self._base_model)
         self.training_panel.set_editable(not busy)
         self.open_action.setEnabled(not busy)
@@ -1069,35 +811,98 @@ class MainWindow(QMainWindow):
     def _on_train_triggered(self) -> None:
         self.start_training()
 
+    def _on_lesson_triggered(self) -> None:
+        self.start_lesson(self.sender().data())
+
     def _on_pause_triggered(self) -> None:
-        if self._runner.state == "paused":
-            self._runner.resume()
+        if self.controller.state == "paused":
+            self.controller.resume()
             self._set_training_message("")
         else:
-            self._runner.pause()
+            self.controller.pause()
             self._set_training_message("Paused. Resume with F6 or the Resume button.")
 
     def _on_stop_triggered(self) -> None:
-        self._runner.stop()
-        self._set_training_message("Stopping after the current iteration…")
+        lesson_left = self.controller.queue_left()
+        self.controller.stop()
+        text = "Stopping after the current iteration…"
+        if lesson_left:
+            text += f" The lesson ends here ({lesson_left} run(s) not started); finished runs stay."
+        self._set_training_message(text)
 
     def _on_reset_triggered(self) -> None:
-        if self._runner.is_busy():
-            self._runner.abandon()
+        self.controller.abandon()
         self.guess_box.setTitle(GUESS_TITLE)
         self._refresh.stop()
         self._pending_snapshot = None
-        self._rate_points.clear()
-        self._last_record = None
         self._stopped_run = None
-        self.cost_plot.clear_data()
-        self.progress_bar.setValue(0)
-        self._show_idle_run(force=True)
-        self.rate_label.setText("")
+        self.training_tab.hide_all_runs()
         self._set_training_message(TRAIN_HINT)
         self._install_model(self._base_model, self._base_source)
         self._update_use_run()
-        self.statusBar().showMessage("Reset: back to the model from before training", 5000)
+        self.statusBar().showMessage(
+            "Reset: back to the model from before training; the runs stay in the table", 5000
+        )
+
+    def _on_lr_triggered(self) -> None:
+        run = self.controller.live
+        if run is None:
+            return
+        current = run.lr_changes[-1][1] if run.lr_changes else run.config.lr
+        lr, ok = QInputDialog.getDouble(
+            self, "Learning rate", "Learning rate from the next update on:", current, 1e-6, 10.0, 6
+        )
+        if ok:
+            self.change_learning_rate(lr)
+
+    def _on_runs_deleteRequested(self, runs: list) -> None:
+        n = self.controller.delete(runs)
+        self.statusBar().showMessage(f"Deleted {n} run(s) and their files", 5000)
+
+    def _on_runs_renameRequested(self, run: Run, name: str) -> None:
+        try:
+            self.controller.rename(run, name)
+        except (ValueError, OSError) as e:
+            self.statusBar().showMessage(f"Cannot rename the run: {e}", 8000)
+            self.training_tab.update_runs()
+
+    def _on_runs_exportCurvesRequested(self, runs: list) -> None:
+        start = str(Path(self._last_folder()) / "runs.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", start, "CSV files (*.csv)")
+        if path:
+            self._remember_folder(path)
+            self.export_curves(runs, path)
+
+    def export_curves(self, runs: list, path: str | Path) -> bool:
+        """Write the curves of ``runs`` to a CSV file; a dialog reports failures."""
+        try:
+            write_curves_csv(runs, path)
+        except OSError as e:
+            self._show_error("Cannot export the curves", f"{path}: {e.strerror or e}")
+            return False
+        self.statusBar().showMessage(f"Saved the curves of {len(runs)} run(s) to {path}", 5000)
+        return True
+
+    def _on_export_plot_triggered(self) -> None:
+        start = str(Path(self._last_folder()) / "runs.png")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export plot", start, "PNG images (*.png);;SVG images (*.svg)"
+        )
+        if path:
+            if not path.lower().endswith((".png", ".svg")):
+                path += ".png"
+            self._remember_folder(path)
+            self.export_plot(path)
+
+    def export_plot(self, path: str | Path) -> bool:
+        """Save the runs plot as a PNG or SVG image (by the suffix)."""
+        try:
+            self.cost_plot.export(path)
+        except (OSError, ValueError) as e:
+            self._show_error("Cannot export the plot", str(e))
+            return False
+        self.statusBar().showMessage(f"Saved the plot to {path}", 5000)
+        return True
 
     def _on_log_toggled(self, on: bool) -> None:
         self.cost_plot.set_log_y(on)
@@ -1153,68 +958,9 @@ class MainWindow(QMainWindow):
             self._remember_folder(path)
             self.export_drawing(path)
 
-    def _on_shortcuts_triggered(self) -> None:
-        dialog = QDialog(self)
-        dialog.setObjectName("shortcutsDialog")
-        dialog.setWindowTitle("Keyboard shortcuts")
-        actions = [a for a in self.actions() if not a.shortcut().isEmpty()]
-        rows = [
-            (
-                "Pause / Resume"
-                if a is self.pause_action
-                else a.text().replace("&", "").rstrip("…"),
-                ", ".join(
-                    k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()
-                ),
-            )
-            for a in actions
-        ]
-        # Keys handled by the canvas and the "My digits" gallery rather than by menu actions.
-        rows += [
-            ("Add the drawing to my digits (canvas focused)", "0 … 9"),
-            ("Relabel the selected digits (My digits gallery)", "0 … 9"),
-            ("Delete the selected digits (My digits gallery)", "Del"),
-            ("Undo the delete (My digits gallery)", "Ctrl+Z"),
-        ]
-        table = QTableWidget(len(rows), 2, dialog)
-        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
-        table.verticalHeader().hide()
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for row, (name, keys) in enumerate(rows):
-            table.setItem(row, 0, QTableWidgetItem(name))
-            table.setItem(row, 1, QTableWidgetItem(keys))
-        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
-        buttons.rejected.connect(dialog.reject)
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(table)
-        layout.addWidget(buttons)
-        dialog.resize(460, 540)
-        self._open_dialog(dialog)
-
-    def _on_about_triggered(self) -> None:
-        box = QMessageBox(self)
-        box.setObjectName("aboutDialog")
-        box.setWindowTitle("About digitgui")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(
-            f"<h3>digitgui {__version__}</h3>"
-            "<p>Watch a from-scratch NumPy neural network learn to read handwritten digits, then "
-            "draw your own.</p>"
-            "<p>It trains on scikit-learn's <i>load_digits</i>: 1,797 digits written by 13 "
-            "people, scanned and reduced to 8x8 cells of 0..16 ink pixels. Your drawing is "
-            "reduced the same way before the network reads it.</p>"
-            "<p>MIT licence.</p>"
-        )
-        self._open_dialog(box)
-
     # dialogs and lifecycle ------------------------------------------------------------------------
 
-    def _open_dialog(self, dialog: QDialog) -> None:
+    def open_dialog(self, dialog: QDialog) -> None:
         """Show a dialog without blocking the event loop (training keeps being drawn)."""
         self._dialogs = [d for d in self._dialogs if d.isVisible()]
         self._dialogs.append(dialog)
@@ -1225,11 +971,11 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok)
         box.setParent(self, box.windowFlags())
         box.setObjectName("errorDialog")
-        self._open_dialog(box)
+        self.open_dialog(box)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
-        if not self._runner.shutdown():
+        if not self.controller.shutdown():
             # The run did not reach a stop check in time (it is still preparing its data):
             # keep the window rather than let Qt destroy a running thread.
             self.statusBar().showMessage("Still stopping the training; try again in a moment.")

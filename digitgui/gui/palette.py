@@ -12,6 +12,7 @@ __all__ = [
     "is_dark",
     "readable_on",
     "relative_luminance",
+    "run_color",
     "warning_color",
 ]
 
@@ -51,6 +52,30 @@ def accent_colors(palette: QPalette) -> dict[str, QColor]:
         "val": QColor("#f0a030") if dark else QColor("#d0700a"),
         "acc": QColor("#50c878") if dark else QColor("#208040"),
     }
+
+
+#: Colours of runs' curves (Okabe-Ito and Tableau hues, told apart with common colour-vision
+#: deficiencies), darker on light backgrounds and lighter on dark ones.
+_RUN_HUES = (
+    "#0072b2",
+    "#e69f00",
+    "#009e73",
+    "#cc79a7",
+    "#d55e00",
+    "#56b4e9",
+    "#8c6d31",
+    "#7f7f7f",
+    "#bcbd22",
+    "#9467bd",
+)
+
+
+def run_color(slot: int, palette: QPalette | None = None) -> QColor:
+    """The colour of the run in colour ``slot`` (slots cycle through ten hues)."""
+    color = QColor(_RUN_HUES[(int(slot) - 1) % len(_RUN_HUES)])
+    if palette is not None and is_dark(palette):
+        return color.lighter(135)
+    return color
 
 
 def warning_color(palette: QPalette) -> QColor:

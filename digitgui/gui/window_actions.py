@@ -1,0 +1,246 @@
+"""The main window's actions, menus and Help dialogs, built for a :class:`MainWindow` ``w``.
+
+Every action is a window shortcut (it works from any widget of the window), carries its shortcut
+in its tooltip and its help in the status bar. The Lessons menu lists the lessons of
+:mod:`digitgui.core.lessons`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from digitgui import __version__
+from digitgui.core.lessons import LESSONS
+
+__all__ = ["build_actions", "build_menus", "show_about", "show_shortcuts"]
+
+
+def _action(w, text: str, shortcut, tip: str, slot, *, checkable: bool = False) -> QAction:
+    action = QAction(text, w)
+    if shortcut is not None:
+        keys = shortcut if isinstance(shortcut, list) else [shortcut]
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    first = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    action.setToolTip(f"{tip} ({first})" if first else tip)
+    action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    (action.toggled if checkable else action.triggered).connect(slot)
+    w.addAction(action)
+    return action
+
+
+def build_actions(w) -> None:
+    def A(*args, **kwargs):
+        return _action(w, *args, **kwargs)
+
+    w.open_action = A(
+        "&Open model…",
+        QKeySequence.StandardKey.Open,
+        "Load a model file (.npz)",
+        w._on_open_triggered,
+    )
+    w.save_action = A(
+        "&Save model…",
+        QKeySequence.StandardKey.Save,
+        "Save the current model to a file",
+        w._on_save_triggered,
+    )
+    w.export_action = A(
+        "&Export drawing as PNG…",
+        "Ctrl+E",
+        "Save the drawing as a 256x256 PNG image",
+        w._on_export_triggered,
+    )
+    w.quit_action = A(
+        "&Quit",
+        QKeySequence.StandardKey.Quit,
+        "Close digitgui (stops any training)",
+        w.close,
+    )
+    w.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+    w.undo_action = A(
+        "&Undo stroke",
+        QKeySequence.StandardKey.Undo,
+        "Remove the last stroke",
+        w._on_undo_triggered,
+    )
+    w.clear_action = A(
+        "&Clear drawing",
+        [QKeySequence.StandardKey.Delete, "Backspace"],
+        "Erase the whole drawing",
+        w.canvas.clear,
+    )
+    w.wider_action = A("Pen &wider", "]", "Make the pen wider", w._on_wider_triggered)
+    w.thinner_action = A(
+        "Pen &thinner", "[", "Make the pen thinner", w._on_thinner_triggered
+    )
+    w.train_action = A(
+        "&Train",
+        ["F5", "Ctrl+Return"],
+        "Train a network with these settings",
+        w._on_train_triggered,
+    )
+    w.pause_action = A(
+        "&Pause", "F6", "Pause the training, or resume it", w._on_pause_triggered
+    )
+    w.stop_action = A(
+        "&Stop",
+        "Shift+F5",
+        "Stop training now and keep the network as it is",
+        w._on_stop_triggered,
+    )
+    w.reset_action = A(
+        "&Reset",
+        "Ctrl+R",
+        "Stop training, clear the plot and go back to the model you had before training",
+        w._on_reset_triggered,
+    )
+    w.use_run_action = A(
+        "&Use this network",
+        None,
+        "Read your drawing with the network of the stopped run instead of the one in use",
+        w._on_use_run_triggered,
+    )
+    w.lr_action = A(
+        "Change the &learning rate…",
+        "Ctrl+Shift+L",
+        "Change the learning rate of the run in progress; it takes effect at the next update",
+        w._on_lr_triggered,
+    )
+    w.export_plot_action = A(
+        "Export the &plot…",
+        "Ctrl+Shift+E",
+        "Save the runs plot as it is shown, as a PNG or SVG image",
+        w._on_export_plot_triggered,
+    )
+    w.lesson_actions = []
+    for lesson in LESSONS:
+        action = A(lesson.title, None, lesson.question, w._on_lesson_triggered)
+        action.setData(lesson.key)
+        w.lesson_actions.append(action)
+    w.log_action = A(
+        "&Logarithmic cost axis",
+        "Ctrl+L",
+        "Show the cost on a logarithmic axis",
+        w._on_log_toggled,
+        checkable=True,
+    )
+    w.shortcuts_action = A(
+        "&Keyboard shortcuts",
+        QKeySequence.StandardKey.HelpContents,
+        "List every keyboard shortcut",
+        lambda: show_shortcuts(w),
+    )
+    w.about_action = A("&About digitgui", None, "About digitgui", lambda: show_about(w))
+
+    w.lr_action.setIconText("Learning rate…")
+    w.train_button.setDefaultAction(w.train_action)
+    w.training_tab.lr_button.setDefaultAction(w.lr_action)
+    w.pause_button.setDefaultAction(w.pause_action)
+    w.stop_button.setDefaultAction(w.stop_action)
+    w.reset_button.setDefaultAction(w.reset_action)
+    w.use_run_button.setDefaultAction(w.use_run_action)
+    w.log_button.setDefaultAction(w.log_action)
+    # Buttons show the actions' short icon texts; menus keep the full texts.
+    w.undo_action.setIconText("Undo")
+    w.clear_action.setIconText("Clear")
+    w.log_action.setIconText("Log scale")
+    w.undo_button.setDefaultAction(w.undo_action)
+    w.clear_button.setDefaultAction(w.clear_action)
+
+def build_menus(w) -> None:
+    bar = w.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addActions([w.open_action, w.save_action, w.export_action])
+    file_menu.addSeparator()
+    file_menu.addAction(w.quit_action)
+    edit_menu = bar.addMenu("&Edit")
+    edit_menu.addActions(
+        [w.undo_action, w.clear_action, w.wider_action, w.thinner_action]
+    )
+    train_menu = bar.addMenu("&Training")
+    train_menu.addActions(
+        [w.train_action, w.pause_action, w.stop_action, w.reset_action]
+    )
+    train_menu.addSeparator()
+    train_menu.addActions([w.lr_action, w.use_run_action])
+    w.lessons_menu = bar.addMenu("Le&ssons")
+    w.lessons_menu.setObjectName("lessonsMenu")
+    w.lessons_menu.setToolTipsVisible(True)
+    w.lessons_menu.addActions(w.lesson_actions)
+    view_menu = bar.addMenu("&View")
+    view_menu.addActions([w.log_action, w.export_plot_action])
+    help_menu = bar.addMenu("&Help")
+    help_menu.addActions([w.shortcuts_action, w.about_action])
+
+
+def show_shortcuts(w) -> None:
+    dialog = QDialog(w)
+    dialog.setObjectName("shortcutsDialog")
+    dialog.setWindowTitle("Keyboard shortcuts")
+    actions = [a for a in w.actions() if not a.shortcut().isEmpty()]
+    rows = [
+        (
+            "Pause / Resume"
+            if a is w.pause_action
+            else a.text().replace("&", "").rstrip("…"),
+            ", ".join(
+                k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()
+            ),
+        )
+        for a in actions
+    ]
+    # Keys handled by the canvas and the "My digits" gallery rather than by menu actions.
+    rows += [
+        ("Add the drawing to my digits (canvas focused)", "0 … 9"),
+        ("Relabel the selected digits (My digits gallery)", "0 … 9"),
+        ("Delete the selected digits (My digits gallery)", "Del"),
+        ("Undo the delete (My digits gallery)", "Ctrl+Z"),
+    ]
+    table = QTableWidget(len(rows), 2, dialog)
+    table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    for row, (name, keys) in enumerate(rows):
+        table.setItem(row, 0, QTableWidgetItem(name))
+        table.setItem(row, 1, QTableWidgetItem(keys))
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(table)
+    layout.addWidget(buttons)
+    dialog.resize(460, 540)
+    w.open_dialog(dialog)
+
+def show_about(w) -> None:
+    box = QMessageBox(w)
+    box.setObjectName("aboutDialog")
+    box.setWindowTitle("About digitgui")
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(
+        f"<h3>digitgui {__version__}</h3>"
+        "<p>Watch a from-scratch NumPy neural network learn to read handwritten digits, then "
+        "draw your own.</p>"
+        "<p>It trains on scikit-learn's <i>load_digits</i>: 1,797 digits written by 13 "
+        "people, scanned and reduced to 8x8 cells of 0..16 ink pixels. Your drawing is "
+        "reduced the same way before the network reads it.</p>"
+        "<p>MIT licence.</p>"
+    )
+    w.open_dialog(box)
+
