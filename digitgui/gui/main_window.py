@@ -15,107 +15,45 @@ own digits. The views follow the window through its signals:
 
 from __future__ import annotations
 
-import json
-import threading
-from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
-    QSizePolicy,
-    QSlider,
     QSplitter,
     QTabWidget,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from digitgui.core.calibration import format_probability
 from digitgui.core.lessons import lesson
 from digitgui.core.model_io import DigitClassifier, ModelFileError, load_default
-from digitgui.core.my_digits import default_collection_path
-from digitgui.core.novelty import Novelty, NoveltyReference, assess, load_digits_reference
+from digitgui.core.novelty import Novelty, NoveltyReference, assess
 from digitgui.core.reading import read_digit
-from digitgui.core.runs import Run, RunStore, default_runs_dir, write_curves_csv
+from digitgui.core.runs import Run
 from digitgui.core.training import TrainConfig
 
-from .canvas import MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawingCanvas
-from .digit_view import DigitView
-from .insight import InsightPanel
-from .model_text import model_details_html, networks_phrase, reader_tip
-from .my_digits_view import MyDigitsView
-from .probability_chart import ProbabilityChart
+from . import window_files as files
+from . import window_views as views
+from .drawing_area import GUESS_TITLE, GUESS_TITLE_LIVE, DrawingArea
+from .model_text import model_details_html, model_details_view, networks_phrase, reader_tip
 from .settings import open_settings
-from .training_controller import TrainingController
-from .training_tab import REFRESH_MS, TRAIN_HINT, TrainingTab
+from .training_controller import OUTCOME_TEXT, TrainingController, open_run_store
+from .training_tab import REFRESH_MS, TRAIN_HINT, TrainingTab, preparing_message
 from .window_actions import build_actions, build_menus
+from .window_settings import restore_settings, save_settings, save_training_settings
 from .worker import TrainingRunner
 
 __all__ = ["MainWindow"]
 
 PEN_STEP = 2.0
-GUESS_TITLE = "The network's guess"
-GUESS_TITLE_LIVE = "The network's guess (live, while it trains)"
 #: How often a window checks whether the load_digits reference has been built (ms).
 REFERENCE_POLL_MS = 50
-
-_reference_lock = threading.Lock()
-_reference_future: Future | None = None
-
-
-def novelty_reference_future() -> Future:
-    """The load_digits novelty reference, built once per process in a background thread (it
-    imports scikit-learn and loads the data: about a second). The thread touches no Qt object
-    and holds no reference to a window: a window whose last reference died in another thread
-    would be destroyed there, and Qt objects must die in their own thread."""
-    global _reference_future
-    with _reference_lock:
-        if _reference_future is None:
-            future: Future = Future()
-
-            def build() -> None:
-                try:
-                    future.set_result(load_digits_reference())
-                except BaseException as e:
-                    future.set_exception(e)
-
-            threading.Thread(target=build, name="digitgui-novelty-reference", daemon=True).start()
-            _reference_future = future
-        return _reference_future
-
-
-OUTCOME_TEXT = {
-    "completed": "Training finished",
-    "stopped": "Training stopped",
-    "early_stopped": "Training stopped early",
-    "diverged": "Training diverged",
-}
-
-
-def _preparing_message(config: TrainConfig) -> str:
-    """What the run does before its first update, in words (drawing pendigits.tra the first time
-    takes seconds)."""
-    from digitgui.core.handwriting import is_cached
-
-    if config.handwriting and not is_cached(config.handwriting - 1):
-        return (
-            f"Drawing the 7,494 pen trajectories of pendigits.tra {config.handwriting} times each "
-            "as training digits, with the canvas's pen (first run only, about 10-30 s)…"
-        )
-    return f"Preparing the data for '{config.name}'…"
 
 
 class MainWindow(QMainWindow):
@@ -162,7 +100,7 @@ class MainWindow(QMainWindow):
         self._reference: NoveltyReference | None = None
         self._reference_poll = QTimer(self)
         self._reference_poll.setInterval(REFERENCE_POLL_MS)
-        self._reference_poll.timeout.connect(self._on_reference_poll_timeout)
+        self._reference_poll.timeout.connect(lambda: views.on_reference_poll_timeout(self))
         self._dialogs: list[QDialog] = []
         self._extra_training_source = None
         self._pending_snapshot: DigitClassifier | None = None
@@ -171,13 +109,15 @@ class MainWindow(QMainWindow):
         self._refresh = QTimer(self)
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh_timeout)
-        self.controller = TrainingController(self._open_run_store(data_dir), self)
+        store, notes = open_run_store(data_dir)
+        self._startup_notes += notes
+        self.controller = TrainingController(store, self)
         self._build_ui()
         build_actions(self)
         build_menus(self)
         self._connect()
-        self._build_insight_views(load_reference)
-        self._restore_settings()
+        views.build_insight_views(self, load_reference)
+        restore_settings(self)
         self._update_model_views()
         self.training_tab.show_idle_run()
         self._set_training_message(TRAIN_HINT)
@@ -223,13 +163,6 @@ class MainWindow(QMainWindow):
         it is called when a run starts (e.g. the user's own digits)."""
         self._extra_training_source = source
 
-    def _on_my_digits_digitAdded(self, entry) -> None:
-        where = "held out for testing" if entry.held_out else "for training"
-        self.statusBar().showMessage(
-            f"Kept your drawing as a {entry.label} in My digits ({where}); Ctrl+Z there undoes it.",
-            6000,
-        )
-
     def add_insight_view(self, widget: QWidget, title: str) -> int:
         """Add a view as a tab of ``insightTabs``; returns its index."""
         return self.insight_tabs.addTab(widget, title)
@@ -241,44 +174,23 @@ class MainWindow(QMainWindow):
 
     def open_model(self, path: str | Path) -> bool:
         """Load a model file; on failure a dialog says why and the current model stays."""
-        path = Path(path)
-        if self.controller.is_busy():
-            self._show_error("Cannot open a model", "Stop training before opening a model.")
-            return False
-        try:
-            model = DigitClassifier.load(path)
-        except ModelFileError as e:
-            self._show_error("Cannot open the model", str(e))
-            return False
-        self.set_model(model, path.name)
-        self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
+        return files.open_model(self, path)
 
     def save_model(self, path: str | Path) -> bool:
         """Write the current model to ``path`` (atomically); a dialog reports failures."""
-        path = Path(path)
-        if self._model is None:
-            self._show_error("Nothing to save", "There is no model yet: train one first.")
-            return False
-        try:
-            self._model.save(path)
-        except OSError as e:
-            self._show_error("Cannot save the model", f"{path}: {e.strerror or e}")
-            return False
-        self.statusBar().showMessage(f"Saved the model to {path}", 5000)
-        return True
+        return files.save_model(self, path)
 
     def export_drawing(self, path: str | Path) -> bool:
         """Save the drawing as a 256x256 PNG (dark ink on white)."""
-        path = Path(path)
-        if self.canvas.is_empty():
-            self._show_error("Nothing to export", "The canvas is empty: draw a digit first.")
-            return False
-        if not self.canvas.to_image().save(str(path), "PNG"):
-            self._show_error("Cannot export the drawing", f"{path}: the file cannot be written.")
-            return False
-        self.statusBar().showMessage(f"Saved the drawing to {path}", 5000)
-        return True
+        return files.export_drawing(self, path)
+
+    def export_curves(self, runs: list, path: str | Path) -> bool:
+        """Write the curves of ``runs`` to a CSV file; a dialog reports failures."""
+        return files.export_curves(self, runs, path)
+
+    def export_plot(self, path: str | Path) -> bool:
+        """Save the runs plot as a PNG or SVG image (by the suffix)."""
+        return files.export_plot(self, path)
 
     def start_training(self, config: TrainConfig | None = None) -> bool:
         """Start training ``config`` (default: the training panel's settings); the run becomes
@@ -291,10 +203,10 @@ class MainWindow(QMainWindow):
             except ValueError as e:
                 self._set_training_message(f"Cannot train: {e}", warning=True)
                 return False
-        self._save_training_settings()
+        save_training_settings(self)
         self._forget_stopped_run()
         extra = self._extra_training_source() if self._extra_training_source else None
-        self._set_training_message(_preparing_message(config))
+        self._set_training_message(preparing_message(config))
         return self.controller.start(config, extra) is not None
 
     def start_lesson(self, key: str) -> bool:
@@ -310,25 +222,17 @@ class MainWindow(QMainWindow):
 
     def change_learning_rate(self, lr: float) -> bool:
         """Change the learning rate of the run in progress from its next update on."""
-        try:
-            self.controller.set_learning_rate(lr)
-        except ValueError as e:
-            self.statusBar().showMessage(f"Cannot change the learning rate: {e}", 8000)
-            return False
-        self.statusBar().showMessage(
-            f"Learning rate {lr:g} from the next update on (marked on the plot)", 6000
-        )
-        return True
+        return self.training_tab.change_learning_rate(lr)
 
     def use_run(self, run: Run) -> bool:
         """Read the drawing with ``run``'s network (it becomes the current model)."""
         if self.controller.is_busy():
-            self._show_error("Cannot switch networks", "Stop training before switching networks.")
+            self.show_error("Cannot switch networks", "Stop training before switching networks.")
             return False
         try:
             model = self.controller.model(run)
         except ModelFileError as e:
-            self._show_error("Cannot use this run's network", str(e))
+            self.show_error("Cannot use this run's network", str(e))
             return False
         self._stopped_run = None
         self._install_model(model, f"run “{run.name}”")
@@ -342,119 +246,19 @@ class MainWindow(QMainWindow):
 
     # UI construction ------------------------------------------------------------------------------
 
-    def _build_insight_views(self, deferred: bool) -> None:
-        """The insight views and "My digits" as tabs. Their data (load_digits, ~1 s with the
-        scikit-learn import) is loaded by the novelty reference's background thread; with
-        ``deferred`` they are connected once that is done, so the window appears at once."""
-        self.insight = InsightPanel(self)
-        self.insight.add_tabs(self.insight_tabs)
-        self.insight.digitRequested.connect(self._on_insight_digitRequested)
-        try:
-            collection_path = default_collection_path()
-        except RuntimeError as e:  # the test suite without a data folder
-            self.my_digits = MyDigitsView(None, unavailable_reason=str(e))
-        else:
-            self.my_digits = MyDigitsView.open(collection_path)
-        self.my_digits.set_canvas(self.canvas)
-        self.my_digits.set_model(self._model)
-        self.modelChanged.connect(self.my_digits.set_model)
-        self.set_extra_training_source(self.my_digits.extra_training_data)
-        # Keeping a drawing with a digit key works from any tab: say so where it is seen.
-        self.my_digits.digitAdded.connect(self._on_my_digits_digitAdded)
-        self.insight_tabs.addTab(self.my_digits, "My digits")
-        self.insight_tabs.setTabToolTip(
-            self.insight_tabs.count() - 1,
-            "Your own labelled digits: add the drawing with keys 0-9, train and test on them",
-        )
-        self._insight_connected = False
-        if not deferred:
-            self._connect_insight_views()
-
     def _connect_insight_views(self) -> None:
-        if self._insight_connected:
-            return
-        self._insight_connected = True
-        self.insight.connect_window(self)
-        self.insight.set_model(self._model)
-        self.insight.set_digit(self._digit)
+        views.connect_insight_views(self)
 
     def insight_views_ready(self) -> bool:
         """Whether the insight views follow the window yet (they wait for load_digits)."""
         return self._insight_connected
 
-    def _on_insight_digitRequested(self, digit: np.ndarray) -> None:
-        self.canvas.load_digit(digit)
-        self.statusBar().showMessage(
-            "Showing a load_digits digit on the canvas; draw, Clear or Undo to start your own.",
-            6000,
-        )
-
     def _build_ui(self) -> None:
-        self.canvas = DrawingCanvas()
-        self.pen_slider = QSlider(Qt.Orientation.Horizontal)
-        self.pen_slider.setObjectName("penWidthSlider")
-        self.pen_slider.setRange(int(MIN_PEN_WIDTH), int(MAX_PEN_WIDTH))
-        self.pen_slider.setValue(int(self.canvas.pen_width()))
-        self.pen_slider.setToolTip("Pen width in canvas pixels ([ and ] change it)")
-        self.pen_label = QLabel()
-        self.pen_label.setMinimumWidth(40)
-        self.pen_label.setToolTip("Pen width in pixels of the 256x256 canvas")
-        self.undo_button = QToolButton()
-        self.undo_button.setObjectName("undoButton")
-        self.clear_button = QToolButton()
-        self.clear_button.setObjectName("clearButton")
-
-        pen_row = QHBoxLayout()
-        pen_label = QLabel("Pen")
-        pen_label.setToolTip(self.pen_slider.toolTip())
-        pen_row.addWidget(pen_label)
-        pen_row.addWidget(self.pen_slider, 1)
-        pen_row.addWidget(self.pen_label)
-        pen_row.addWidget(self.undo_button)
-        pen_row.addWidget(self.clear_button)
-
-        draw_box = QGroupBox("Draw a digit")
-        draw_layout = QVBoxLayout(draw_box)
-        draw_layout.addWidget(self.canvas, 1)
-        draw_layout.addLayout(pen_row)
-
-        self.digit_view = DigitView()
-        self.digit_view.setFixedSize(184, 184)
-        sees_box = QGroupBox("What the network sees")
-        sees_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        sees_layout = QVBoxLayout(sees_box)
-        sees_layout.addWidget(self.digit_view, 0, Qt.AlignmentFlag.AlignHCenter)
-
-        self.probability_chart = ProbabilityChart()
-        # The warning sits in the chart, right under the headline it qualifies.
-        self.novelty_label = self.probability_chart.warning_label
-        self.reader_label = QLabel()
-        self.reader_label.setObjectName("readerLabel")
-        self.reader_label.setWordWrap(True)
-        small = self.reader_label.font()
-        small.setPointSizeF(small.pointSizeF() * 0.9)
-        self.reader_label.setFont(small)
-        guess_box = QGroupBox(GUESS_TITLE)
-        self.guess_box = guess_box
-        guess_layout = QVBoxLayout(guess_box)
-        guess_layout.addWidget(self.probability_chart)
-        guess_layout.addWidget(self.reader_label)
-        guess_layout.addStretch(1)
-
-        # Drawing above what the network sees, the guess beside them: the eye goes from the pen
-        # to the 8x8 to the answer.
-        draw_column = QVBoxLayout()
-        draw_column.addWidget(draw_box, 1)
-        draw_column.addWidget(sees_box)
-        guess_box.setMinimumWidth(210)
-        guess_box.setMaximumWidth(260)
-
-        drawing_area = QWidget()
-        drawing_area.setObjectName("drawingArea")
-        drawing_layout = QHBoxLayout(drawing_area)
-        drawing_layout.setContentsMargins(6, 6, 6, 6)
-        drawing_layout.addLayout(draw_column, 1)
-        drawing_layout.addWidget(guess_box)
+        drawing_area = self.drawing_area = DrawingArea()
+        # The window's names for the area's widgets (tests and scripts use them).
+        names = "canvas pen_slider pen_label undo_button clear_button digit_view probability_chart"
+        for name in (*names.split(), "novelty_label", "reader_label", "guess_box"):
+            setattr(self, name, getattr(drawing_area, name))
 
         self.insight_tabs = QTabWidget()
         self.insight_tabs.setObjectName("insightTabs")
@@ -483,43 +287,19 @@ class MainWindow(QMainWindow):
     def _build_training_tab(self) -> QWidget:
         tab = self.training_tab = TrainingTab(self.controller)
         # The window's names for the tab's widgets (tests and scripts use them).
-        for name in (
-            "training_panel",
-            "cost_plot",
-            "runs_table",
-            "runs_panel",
-            "train_button",
-            "pause_button",
-            "stop_button",
-            "reset_button",
-            "log_button",
-            "use_run_button",
-            "progress_bar",
-            "rate_label",
-            "training_message",
-        ):
+        names = "training_panel cost_plot runs_table runs_panel train_button pause_button"
+        names += " stop_button reset_button log_button use_run_button progress_bar rate_label"
+        for name in (*names.split(), "training_message"):
             setattr(self, name, getattr(tab, name))
         return tab
 
     def _build_model_tab(self) -> QWidget:
-        self.model_details = QLabel()
-        self.model_details.setObjectName("modelDetails")
-        self.model_details.setMargin(10)
-        self.model_details.setWordWrap(True)
-        self.model_details.setTextFormat(Qt.TextFormat.RichText)
-        self.model_details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.model_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        scroll = QScrollArea()
-        scroll.setWidget(self.model_details)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll, self.model_details = model_details_view()
         return scroll
 
     def _connect(self) -> None:
         self.canvas.drawingChanged.connect(self._on_canvas_drawingChanged)
         self.canvas.strokesChanged.connect(self._update_buttons)
-        self.canvas.penWidthChanged.connect(self._on_canvas_penWidthChanged)
-        self.pen_slider.valueChanged.connect(self._on_pen_slider_valueChanged)
         self.training_panel.configChanged.connect(self._on_training_panel_configChanged)
         c = self.controller
         c.runStarted.connect(self._on_controller_runStarted)
@@ -530,53 +310,11 @@ class MainWindow(QMainWindow):
         c.runsChanged.connect(self._update_buttons)
         rp = self.runs_panel
         rp.useRequested.connect(self.use_run)
-        rp.deleteRequested.connect(self._on_runs_deleteRequested)
-        rp.renameRequested.connect(self._on_runs_renameRequested)
-        rp.exportCurvesRequested.connect(self._on_runs_exportCurvesRequested)
-        rp.exportPlotRequested.connect(self._on_export_plot_triggered)
-        self._on_canvas_penWidthChanged(self.canvas.pen_width())
+        self.training_tab.statusMessage.connect(self.statusBar().showMessage)
+        rp.exportCurvesRequested.connect(lambda runs: files.ask_export_curves(self, runs))
+        rp.exportPlotRequested.connect(lambda: files.ask_export_plot(self))
 
     # settings -------------------------------------------------------------------------------------
-
-    def _restore_settings(self) -> None:
-        s = self._settings
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        splitter = s.value("window/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-            self.splitter.restoreState(splitter)
-        try:
-            pen = float(s.value("canvas/pen_width", self.canvas.pen_width()))
-            self.canvas.set_pen_width(pen)
-        except (TypeError, ValueError):
-            pass
-        self.log_action.setChecked(str(s.value("plot/log_y", "false")).lower() == "true")
-        raw = s.value("training/config")
-        if isinstance(raw, str) and raw:
-            try:
-                config = TrainConfig.from_dict(json.loads(raw))
-                preset = s.value("training/preset")
-                self.training_panel.set_config(config, preset if isinstance(preset, str) else None)
-            except (ValueError, TypeError, KeyError):
-                pass  # settings from another version or edited by hand: keep the defaults
-
-    def _save_training_settings(self) -> None:
-        try:
-            config = self.training_panel.config()
-        except ValueError:
-            return
-        self._settings.setValue("training/config", json.dumps(config.to_dict()))
-        self._settings.setValue("training/preset", self.training_panel.preset_name())
-
-    def _save_settings(self) -> None:
-        s = self._settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("canvas/pen_width", self.canvas.pen_width())
-        s.setValue("plot/log_y", "true" if self.log_action.isChecked() else "false")
-        self._save_training_settings()
-        s.sync()
 
     # models ---------------------------------------------------------------------------------------
 
@@ -638,32 +376,7 @@ class MainWindow(QMainWindow):
         self.reader_label.setToolTip(tip)
         self.guess_box.setToolTip(tip)
 
-    def _on_reference_poll_timeout(self) -> None:
-        future = novelty_reference_future()
-        if not future.done():
-            return
-        self._reference_poll.stop()
-        try:
-            self._reference = future.result()
-        except Exception as e:  # the app works without it; say why
-            self.statusBar().showMessage(
-                f"The comparison with load_digits is unavailable: {e}", 10000
-            )
-            return
-        self._connect_insight_views()
-
     # training -------------------------------------------------------------------------------------
-
-    def _open_run_store(self, data_dir: str | Path | None) -> RunStore | None:
-        """The kept runs in the data folder; None (runs kept for this session only) when there
-        is no usable folder, which the status bar says."""
-        try:
-            store = RunStore(default_runs_dir(data_dir))
-        except (RuntimeError, OSError) as e:
-            self._startup_notes.append(f"Runs are not kept after you quit: {e}")
-            return None
-        self._startup_notes.extend(store.problems)
-        return store
 
     def _on_controller_runStarted(self, run: Run) -> None:
         self.guess_box.setTitle(GUESS_TITLE_LIVE)
@@ -844,66 +557,6 @@ class MainWindow(QMainWindow):
             "Reset: back to the model from before training; the runs stay in the table", 5000
         )
 
-    def _on_lr_triggered(self) -> None:
-        run = self.controller.live
-        if run is None:
-            return
-        current = run.lr_changes[-1][1] if run.lr_changes else run.config.lr
-        lr, ok = QInputDialog.getDouble(
-            self, "Learning rate", "Learning rate from the next update on:", current, 1e-6, 10.0, 6
-        )
-        if ok:
-            self.change_learning_rate(lr)
-
-    def _on_runs_deleteRequested(self, runs: list) -> None:
-        n = self.controller.delete(runs)
-        self.statusBar().showMessage(f"Deleted {n} run(s) and their files", 5000)
-
-    def _on_runs_renameRequested(self, run: Run, name: str) -> None:
-        try:
-            self.controller.rename(run, name)
-        except (ValueError, OSError) as e:
-            self.statusBar().showMessage(f"Cannot rename the run: {e}", 8000)
-            self.training_tab.update_runs()
-
-    def _on_runs_exportCurvesRequested(self, runs: list) -> None:
-        start = str(Path(self._last_folder()) / "runs.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", start, "CSV files (*.csv)")
-        if path:
-            self._remember_folder(path)
-            self.export_curves(runs, path)
-
-    def export_curves(self, runs: list, path: str | Path) -> bool:
-        """Write the curves of ``runs`` to a CSV file; a dialog reports failures."""
-        try:
-            write_curves_csv(runs, path)
-        except OSError as e:
-            self._show_error("Cannot export the curves", f"{path}: {e.strerror or e}")
-            return False
-        self.statusBar().showMessage(f"Saved the curves of {len(runs)} run(s) to {path}", 5000)
-        return True
-
-    def _on_export_plot_triggered(self) -> None:
-        start = str(Path(self._last_folder()) / "runs.png")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export plot", start, "PNG images (*.png);;SVG images (*.svg)"
-        )
-        if path:
-            if not path.lower().endswith((".png", ".svg")):
-                path += ".png"
-            self._remember_folder(path)
-            self.export_plot(path)
-
-    def export_plot(self, path: str | Path) -> bool:
-        """Save the runs plot as a PNG or SVG image (by the suffix)."""
-        try:
-            self.cost_plot.export(path)
-        except (OSError, ValueError) as e:
-            self._show_error("Cannot export the plot", str(e))
-            return False
-        self.statusBar().showMessage(f"Saved the plot to {path}", 5000)
-        return True
-
     def _on_log_toggled(self, on: bool) -> None:
         self.cost_plot.set_log_y(on)
 
@@ -911,52 +564,10 @@ class MainWindow(QMainWindow):
         self.canvas.undo()
 
     def _on_wider_triggered(self) -> None:
-        self.canvas.set_pen_width(self.canvas.pen_width() + PEN_STEP)
+        self.drawing_area.change_pen_width(PEN_STEP)
 
     def _on_thinner_triggered(self) -> None:
-        self.canvas.set_pen_width(self.canvas.pen_width() - PEN_STEP)
-
-    def _on_pen_slider_valueChanged(self, value: int) -> None:
-        self.canvas.set_pen_width(float(value))
-
-    def _on_canvas_penWidthChanged(self, width: float) -> None:
-        self.pen_slider.blockSignals(True)
-        self.pen_slider.setValue(round(width))
-        self.pen_slider.blockSignals(False)
-        self.pen_label.setText(f"{width:g} px")
-
-    def _last_folder(self) -> str:
-        folder = self._settings.value("files/last_folder", "")
-        return folder if isinstance(folder, str) else ""
-
-    def _remember_folder(self, path: str) -> None:
-        self._settings.setValue("files/last_folder", str(Path(path).parent))
-
-    def _on_open_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open model", self._last_folder(), "digitgui models (*.npz);;All files (*)"
-        )
-        if path:
-            self._remember_folder(path)
-            self.open_model(path)
-
-    def _on_save_triggered(self) -> None:
-        start = str(Path(self._last_folder()) / "model.npz")
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", start, "digitgui models (*.npz)")
-        if path:
-            if not path.endswith(".npz"):
-                path += ".npz"
-            self._remember_folder(path)
-            self.save_model(path)
-
-    def _on_export_triggered(self) -> None:
-        start = str(Path(self._last_folder()) / "drawing.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export drawing", start, "PNG images (*.png)")
-        if path:
-            if not path.lower().endswith(".png"):
-                path += ".png"
-            self._remember_folder(path)
-            self.export_drawing(path)
+        self.drawing_area.change_pen_width(-PEN_STEP)
 
     # dialogs and lifecycle ------------------------------------------------------------------------
 
@@ -966,7 +577,7 @@ class MainWindow(QMainWindow):
         self._dialogs.append(dialog)
         dialog.open()
 
-    def _show_error(self, title: str, text: str) -> None:
+    def show_error(self, title: str, text: str) -> None:
         self.last_error = text
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok)
         box.setParent(self, box.windowFlags())
@@ -974,7 +585,7 @@ class MainWindow(QMainWindow):
         self.open_dialog(box)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._save_settings()
+        save_settings(self)
         if not self.controller.shutdown():
             # The run did not reach a stop check in time (it is still preparing its data):
             # keep the window rather than let Qt destroy a running thread.

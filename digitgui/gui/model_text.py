@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import html
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea
+
 from digitgui.core.calibration import format_probability
 from digitgui.core.model_io import DigitClassifier
 from digitgui.core.reading import FALLBACK_THRESHOLD
 
-__all__ = ["model_details_html", "networks_phrase", "reader_tip", "threshold_text"]
+__all__ = [
+    "model_details_html",
+    "model_details_view",
+    "networks_phrase",
+    "reader_tip",
+    "threshold_text",
+]
 
 
 def networks_phrase(model: DigitClassifier) -> str:
@@ -74,3 +83,19 @@ def reader_tip(model: DigitClassifier) -> str:
         + f"\nBelow {threshold_text(model)} for its best guess it says “not sure” and "
         "shows its two best guesses."
     )
+
+
+def model_details_view() -> tuple[QScrollArea, QLabel]:
+    """The Model tab: a scroll area and the label (``modelDetails``) it shows."""
+    details = QLabel()
+    details.setObjectName("modelDetails")
+    details.setMargin(10)
+    details.setWordWrap(True)
+    details.setTextFormat(Qt.TextFormat.RichText)
+    details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    scroll = QScrollArea()
+    scroll.setWidget(details)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    return scroll, details

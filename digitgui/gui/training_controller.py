@@ -22,15 +22,38 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, Signal
 
 from digitgui.core.lessons import Lesson, handwriting_accuracy
-from digitgui.core.runs import Run, RunStore, new_run, recent_rate
+from digitgui.core.runs import Run, RunStore, default_runs_dir, new_run, recent_rate
 from digitgui.core.training import TrainConfig
 
 from .worker import ProgressBatch, RunEnd, RunFailure, TrainingRunner
 
-__all__ = ["TrainingController", "format_duration", "rate_line"]
+__all__ = [
+    "OUTCOME_TEXT",
+    "TrainingController",
+    "format_duration",
+    "open_run_store",
+    "rate_line",
+]
 
+#: The headline of each way a run ends.
+OUTCOME_TEXT = {
+    "completed": "Training finished",
+    "stopped": "Training stopped",
+    "early_stopped": "Training stopped early",
+    "diverged": "Training diverged",
+}
 #: Seconds of training time over which iterations per second are averaged.
 RATE_WINDOW = 1.0
+
+
+def open_run_store(data_dir=None) -> tuple[RunStore | None, list[str]]:
+    """The kept runs in the data folder, and what to tell the user about them: problems met
+    while reading, or (store None: runs kept for this session only) why there is no folder."""
+    try:
+        store = RunStore(default_runs_dir(data_dir))
+    except (RuntimeError, OSError) as e:
+        return None, [f"Runs are not kept after you quit: {e}"]
+    return store, list(store.problems)
 
 
 def format_duration(seconds: float) -> str:

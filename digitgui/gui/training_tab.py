@@ -9,11 +9,12 @@ and does no maths; the window decides what reads the drawing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QProgressBar,
     QSizePolicy,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from digitgui.core.lessons import Lesson, summarize
 from digitgui.core.runs import Run
+from digitgui.core.training import TrainConfig
 
 from .cost_plot import X_AXES, CostPlot
 from .palette import warning_color
@@ -32,7 +34,7 @@ from .runs_table import RunsPanel
 from .training_controller import TrainingController, rate_line
 from .training_panel import TrainingPanel
 
-__all__ = ["TRAIN_HINT", "TrainingTab"]
+__all__ = ["TRAIN_HINT", "TrainingTab", "preparing_message"]
 
 #: Period of the progress widgets' refresh while training (ms): 10 Hz. Every repaint holds the
 #: GIL, which the training thread needs back after each NumPy call.
@@ -43,11 +45,29 @@ TRAIN_HINT = (
     "above and its guess for your drawing changes as it learns. Lessons (menu) compare runs "
     "that differ in one thing."
 )
+
+
+def preparing_message(config: TrainConfig) -> str:
+    """What the run does before its first update, in words (drawing pendigits.tra the first time
+    takes seconds)."""
+    from digitgui.core.handwriting import is_cached
+
+    if config.handwriting and not is_cached(config.handwriting - 1):
+        return (
+            f"Drawing the 7,494 pen trajectories of pendigits.tra {config.handwriting} times each "
+            "as training digits, with the canvas's pen (first run only, about 10-30 s)…"
+        )
+    return f"Preparing the data for '{config.name}'…"
+
+
 X_AXIS_NAMES = {"iteration": "Iterations", "epoch": "Epochs", "seconds": "Seconds"}
 
 
 class TrainingTab(QWidget):
-    """See the module docstring. Buttons get their actions from the window."""
+    """See the module docstring. Buttons get their actions from the window.
+    ``statusMessage(text, ms)`` carries short confirmations for the status bar."""
+
+    statusMessage = Signal(str, int)
 
     def __init__(self, controller: TrainingController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +87,8 @@ class TrainingTab(QWidget):
         c.queueFinished.connect(self._on_controller_queueFinished)
         c.stateChanged.connect(self._on_controller_stateChanged)
         self.runs_panel.table.shownChanged.connect(self._on_table_shownChanged)
+        self.runs_panel.deleteRequested.connect(self._on_runs_deleteRequested)
+        self.runs_panel.renameRequested.connect(self._on_runs_renameRequested)
         self.x_axis_combo.currentIndexChanged.connect(self._on_x_axis_changed)
         self.update_runs()
 
@@ -270,3 +292,38 @@ class TrainingTab(QWidget):
             f"Lesson: {lesson.title}. {lesson.question} {lesson.look_for} "
             f"({len(lesson.runs)} runs; Stop ends the lesson, finished runs stay.)"
         )
+
+    # runs the user acts on ------------------------------------------------------------------------
+
+    def change_learning_rate(self, lr: float) -> bool:
+        """Change the learning rate of the run in progress from its next update on (marked on
+        the plot and kept in the run's record)."""
+        try:
+            self.controller.set_learning_rate(lr)
+        except ValueError as e:
+            self.statusMessage.emit(f"Cannot change the learning rate: {e}", 8000)
+            return False
+        self.statusMessage.emit(f"Learning rate {lr:g} from the next update on", 6000)
+        return True
+
+    def ask_learning_rate(self) -> None:
+        run = self.controller.live
+        if run is None:
+            return
+        current = run.lr_changes[-1][1] if run.lr_changes else run.config.lr
+        lr, ok = QInputDialog.getDouble(
+            self, "Learning rate", "Learning rate from the next update on:", current, 1e-6, 10.0, 6
+        )
+        if ok:
+            self.change_learning_rate(lr)
+
+    def _on_runs_deleteRequested(self, runs: list) -> None:
+        n = self.controller.delete(runs)
+        self.statusMessage.emit(f"Deleted {n} run(s) and their files", 5000)
+
+    def _on_runs_renameRequested(self, run: Run, name: str) -> None:
+        try:
+            self.controller.rename(run, name)
+        except (ValueError, OSError) as e:
+            self.statusMessage.emit(f"Cannot rename the run: {e}", 8000)
+            self.update_runs()

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from digitgui import __version__
 from digitgui.core.lessons import LESSONS
 
+from . import window_files as files
+
 __all__ = ["build_actions", "build_menus", "show_about", "show_shortcuts"]
 
 
@@ -48,19 +50,19 @@ def build_actions(w) -> None:
         "&Open model…",
         QKeySequence.StandardKey.Open,
         "Load a model file (.npz)",
-        w._on_open_triggered,
+        lambda: files.ask_open_model(w),
     )
     w.save_action = A(
         "&Save model…",
         QKeySequence.StandardKey.Save,
         "Save the current model to a file",
-        w._on_save_triggered,
+        lambda: files.ask_save_model(w),
     )
     w.export_action = A(
         "&Export drawing as PNG…",
         "Ctrl+E",
         "Save the drawing as a 256x256 PNG image",
-        w._on_export_triggered,
+        lambda: files.ask_export_drawing(w),
     )
     w.quit_action = A(
         "&Quit",
@@ -82,18 +84,14 @@ def build_actions(w) -> None:
         w.canvas.clear,
     )
     w.wider_action = A("Pen &wider", "]", "Make the pen wider", w._on_wider_triggered)
-    w.thinner_action = A(
-        "Pen &thinner", "[", "Make the pen thinner", w._on_thinner_triggered
-    )
+    w.thinner_action = A("Pen &thinner", "[", "Make the pen thinner", w._on_thinner_triggered)
     w.train_action = A(
         "&Train",
         ["F5", "Ctrl+Return"],
         "Train a network with these settings",
         w._on_train_triggered,
     )
-    w.pause_action = A(
-        "&Pause", "F6", "Pause the training, or resume it", w._on_pause_triggered
-    )
+    w.pause_action = A("&Pause", "F6", "Pause the training, or resume it", w._on_pause_triggered)
     w.stop_action = A(
         "&Stop",
         "Shift+F5",
@@ -116,13 +114,13 @@ def build_actions(w) -> None:
         "Change the &learning rate…",
         "Ctrl+Shift+L",
         "Change the learning rate of the run in progress; it takes effect at the next update",
-        w._on_lr_triggered,
+        w.training_tab.ask_learning_rate,
     )
     w.export_plot_action = A(
         "Export the &plot…",
         "Ctrl+Shift+E",
         "Save the runs plot as it is shown, as a PNG or SVG image",
-        w._on_export_plot_triggered,
+        lambda: files.ask_export_plot(w),
     )
     w.lesson_actions = []
     for lesson in LESSONS:
@@ -159,6 +157,7 @@ def build_actions(w) -> None:
     w.undo_button.setDefaultAction(w.undo_action)
     w.clear_button.setDefaultAction(w.clear_action)
 
+
 def build_menus(w) -> None:
     bar = w.menuBar()
     file_menu = bar.addMenu("&File")
@@ -166,13 +165,9 @@ def build_menus(w) -> None:
     file_menu.addSeparator()
     file_menu.addAction(w.quit_action)
     edit_menu = bar.addMenu("&Edit")
-    edit_menu.addActions(
-        [w.undo_action, w.clear_action, w.wider_action, w.thinner_action]
-    )
+    edit_menu.addActions([w.undo_action, w.clear_action, w.wider_action, w.thinner_action])
     train_menu = bar.addMenu("&Training")
-    train_menu.addActions(
-        [w.train_action, w.pause_action, w.stop_action, w.reset_action]
-    )
+    train_menu.addActions([w.train_action, w.pause_action, w.stop_action, w.reset_action])
     train_menu.addSeparator()
     train_menu.addActions([w.lr_action, w.use_run_action])
     w.lessons_menu = bar.addMenu("Le&ssons")
@@ -192,12 +187,8 @@ def show_shortcuts(w) -> None:
     actions = [a for a in w.actions() if not a.shortcut().isEmpty()]
     rows = [
         (
-            "Pause / Resume"
-            if a is w.pause_action
-            else a.text().replace("&", "").rstrip("…"),
-            ", ".join(
-                k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()
-            ),
+            "Pause / Resume" if a is w.pause_action else a.text().replace("&", "").rstrip("…"),
+            ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in a.shortcuts()),
         )
         for a in actions
     ]
@@ -227,6 +218,7 @@ def show_shortcuts(w) -> None:
     dialog.resize(460, 540)
     w.open_dialog(dialog)
 
+
 def show_about(w) -> None:
     box = QMessageBox(w)
     box.setObjectName("aboutDialog")
@@ -243,4 +235,3 @@ def show_about(w) -> None:
         "<p>MIT licence.</p>"
     )
     w.open_dialog(box)
-
