@@ -40,5 +40,5 @@ def test_wheel_contains_the_default_model(tmp_path):
         packed = zf.read("digitgui/resources/pendigits.npz")
     assert shipped == (ROOT / "resources" / "default_model.npz").read_bytes()
     assert packed == (ROOT / "resources" / "pendigits.npz").read_bytes()
-    assert "digitgui/core/mlp.py" in names and "digitgui/cli.py" in names
+    assert "digitgui/core/mlp.py" in names and "digitgui/cli/__init__.py" in names
     assert not any(n.startswith("tests/") for n in names)
