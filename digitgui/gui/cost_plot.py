@@ -479,12 +479,24 @@ class CostPlot(pg.GraphicsLayoutWidget):
             if not self.grab().save(str(path), "PNG"):
                 raise OSError(f"{path}: the file cannot be written")
         elif suffix == ".svg":
-            from pyqtgraph.exporters import SVGExporter
+            # Qt's own SVG painter: pyqtgraph's SVGExporter fails on some items (text labels).
+            from PySide6.QtCore import QRect, QSize
+            from PySide6.QtGui import QPainter
+            from PySide6.QtSvg import QSvgGenerator
 
-            if path.parent and not path.parent.is_dir():
+            if not path.parent.is_dir():
                 raise OSError(f"{path.parent}: no such folder")
-            SVGExporter(self.ci).export(str(path))
-            if not path.exists():
+            generator = QSvgGenerator()
+            generator.setFileName(str(path))
+            generator.setSize(QSize(self.width(), self.height()))
+            generator.setViewBox(QRect(0, 0, self.width(), self.height()))
+            generator.setTitle("digitgui runs")
+            painter = QPainter(generator)
+            try:
+                self.render(painter)
+            finally:
+                painter.end()
+            if not path.exists() or path.stat().st_size == 0:
                 raise OSError(f"{path}: the file cannot be written")
         else:
             raise ValueError(f"{path.name}: save the plot as .png or .svg")
