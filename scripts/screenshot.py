@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Render the app mid-training, with a drawn digit, to docs/screenshot.png (for the README).
+"""Render the app mid-training, with a drawn digit, to docs/screenshot.png (for the README); or,
+with ``--lesson KEY``, a lesson's overlay when it has finished (docs/lesson-KEY.png).
 
-Runs offscreen; no display needed: ``.venv/bin/python scripts/screenshot.py [OUT.png]``.
+Runs offscreen; no display needed: ``.venv/bin/python scripts/screenshot.py [OUT.png]`` or
+``.venv/bin/python scripts/screenshot.py --lesson learning-rate [OUT.png]``.
 The digit is drawn through the canvas's own pen (a "3" as one stroke), training uses the default
 preset with more iterations so that the capture falls in the middle of the run.
 """
@@ -33,12 +35,50 @@ def three() -> np.ndarray:
 
 
 def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    args = sys.argv[1:]
+    lesson = None
+    if args[:1] == ["--lesson"]:
+        if len(args) < 2:
+            print("screenshot: --lesson needs a lesson's key", file=sys.stderr)
+            return 2
+        lesson, args = args[1], args[2:]
+    default = f"lesson-{lesson}.png" if lesson else "screenshot.png"
+    out = Path(args[0]) if args else REPO / "docs" / default
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        # Never read or write the user's settings: a fresh window, as a new user sees it.
+        # Never read or write the user's settings or runs: a fresh window, as a new user sees it.
         os.environ["DIGITGUI_SETTINGS"] = str(Path(folder) / "screenshot.ini")
-        return render(out)
+        os.environ["DIGITGUI_DATA_DIR"] = str(Path(folder) / "data")
+        return render_lesson(out, lesson) if lesson else render(out)
+
+
+def render_lesson(out: Path, key: str) -> int:
+    """Run lesson ``key`` from the Lessons menu, with a 3 drawn, and capture the overlay."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from digitgui.core.strokes import Stroke
+    from digitgui.gui.app import create_app, create_window
+
+    app = create_app()
+    window = create_window()
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    window.canvas.set_strokes([Stroke(three(), 18.0)])
+    action = next((a for a in window.lessons_menu.actions() if a.data() == key), None)
+    if action is None:
+        print(f"screenshot: no lesson {key!r}", file=sys.stderr)
+        return 2
+    loop = QEventLoop()
+    window.controller.queueFinished.connect(lambda _lesson: QTimer.singleShot(300, loop.quit))
+    action.trigger()
+    loop.exec()
+    window.cost_plot.show_hover(window.cost_plot.cost_item.viewRange()[0][1] * 0.4)
+    app.processEvents()
+    window.grab().save(str(out))
+    window.close()
+    print(f"saved {out}")
+    return 0
 
 
 def render(out: Path) -> int:

@@ -96,7 +96,7 @@ def test_hover_lists_every_shown_run_at_that_x(qtbot, window):
     text = window.cost_plot.hover_text(30.2)
     lines = text.splitlines()
     assert len(lines) == 2
-    assert all(": it 30 · " in line and "cost " in line for line in lines)
+    assert all(":  it 30  " in line and "cost " in line for line in lines)
     window.cost_plot.show_hover(30.2)
     assert window.cost_plot.hover_label.isVisible()
     window.cost_plot.hide_hover()

@@ -215,7 +215,7 @@ class CostPlot(pg.GraphicsLayoutWidget):
         for line, item in zip(self._crosshair, (self.cost_item, self.acc_item), strict=True):
             item.addItem(line, ignoreBounds=True)
             line.hide()
-        self.hover_label = pg.TextItem(anchor=(0, 0))
+        self.hover_label = pg.TextItem(anchor=(0, 0), border=pg.mkPen(128, 128, 128))
         self.hover_label.setZValue(20)
         self.cost_item.addItem(self.hover_label, ignoreBounds=True)
         self.hover_label.hide()
@@ -421,14 +421,12 @@ class CostPlot(pg.GraphicsLayoutWidget):
             if i < 0:
                 continue
             row = h.array[i]
-            text = f"{run.name}: it {int(row[0]):,} · {row[1]:.2f} s · cost {row[3]:.4g}"
-            val = h.column("val_cost")[: i + 1]
-            measured = np.flatnonzero(~np.isnan(val))
+            cost = f"cost {row[3]:.3g}" if math.isfinite(row[3]) else "diverged"
+            text = f"{run.name}:  it {int(row[0]):,}  {row[1]:.1f} s  {cost}"
+            acc = h.column("val_acc")[: i + 1]
+            measured = np.flatnonzero(~np.isnan(acc))
             if len(measured):
-                j = measured[-1]
-                text += (
-                    f" · val. {h.column('val_cost')[j]:.4g}, {100 * h.column('val_acc')[j]:.1f}%"
-                )
+                text += f"  val. {100 * acc[measured[-1]]:.1f}%"
             lines.append(text)
         return "\n".join(lines)
 
@@ -451,11 +449,18 @@ class CostPlot(pg.GraphicsLayoutWidget):
         for line in self._crosshair:
             line.setPos(x)
             line.show()
-        (x0, x1), (_, y1) = self.cost_item.getViewBox().viewRange()
+        vb = self.cost_item.getViewBox()
+        (_, _), (_, y1) = vb.viewRange()
         self.hover_label.setText(text)
-        # Left of the cursor in the right half of the plot, so the text stays inside.
-        self.hover_label.setAnchor((1, 0) if x > (x0 + x1) / 2 else (0, 0))
-        self.hover_label.setPos(x, y1)
+        # Right of the cursor where the text fits inside the plot, else left of it, and never
+        # past the plot's left edge.
+        cursor = vb.mapViewToScene(QPointF(x, y1)).x()
+        box = vb.sceneBoundingRect()
+        width = self.hover_label.boundingRect().width()
+        left = cursor + 8 if cursor + 8 + width < box.right() else cursor - 8 - width
+        left = max(box.left() + 2, min(left, box.right() - width - 2))
+        self.hover_label.setAnchor((0, 0))
+        self.hover_label.setPos(vb.mapSceneToView(QPointF(left, 0)).x(), y1)
         self.hover_label.show()
 
     def hide_hover(self) -> None:

@@ -93,7 +93,7 @@ class RunsTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(1, 150)
+        header.resizeSection(1, 120)
         header.setMinimumSectionSize(24)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self._runs: list[Run] = []
@@ -112,6 +112,8 @@ class RunsTable(QTableWidget):
             self.setRowCount(len(self._runs))
             for row, run in enumerate(self._runs):
                 self._fill_row(row, run, run.id in shown)
+            # The handwriting column only when a run was scored on handwriting.
+            self.setColumnHidden(5, all(r.handwriting_acc is None for r in runs))
             self.clearSelection()
             for row, run in enumerate(self._runs):
                 if run.id in selected:
@@ -251,7 +253,7 @@ class RunsPanel(QWidget):
         buttons.addWidget(self.plot_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.table.setMinimumHeight(80)
+        self.table.setMinimumHeight(60)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._update_buttons)

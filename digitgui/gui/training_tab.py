@@ -95,10 +95,10 @@ class TrainingTab(QWidget):
     def _build(self) -> None:
         self.training_panel = TrainingPanel()
         self.cost_plot = CostPlot()
-        self.cost_plot.setMinimumSize(260, 180)
+        self.cost_plot.setMinimumSize(260, 160)
         self.runs_panel = RunsPanel()
         self.runs_table = self.runs_panel.table
-        self.runs_panel.setMinimumHeight(90)
+        self.runs_panel.setMinimumHeight(100)
         self.plot_splitter = QSplitter(Qt.Orientation.Vertical)
         self.plot_splitter.setObjectName("plotSplitter")
         self.plot_splitter.addWidget(self.cost_plot)
@@ -159,7 +159,20 @@ class TrainingTab(QWidget):
         message_row.addWidget(self.training_message, 1)
         message_row.addWidget(self.use_run_button, 0, Qt.AlignmentFlag.AlignTop)
 
+        # The settings fold away to give the plot room (a lesson folds them: its runs bring
+        # their own settings).
+        self.settings_toggle = button("settingsToggle")
+        self.settings_toggle.setCheckable(True)
+        self.settings_toggle.setChecked(True)
+        self.settings_toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.settings_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_toggle.setText("Settings")
+        self.settings_toggle.setToolTip("Show or hide the training settings")
+        self.settings_toggle.setAutoRaise(True)
+        self.settings_toggle.toggled.connect(self.show_settings)
+
         layout = QVBoxLayout(self)
+        layout.addWidget(self.settings_toggle)
         layout.addWidget(self.training_panel)
         layout.addWidget(self.plot_splitter, 1)
         layout.addWidget(self.progress_bar)
@@ -283,8 +296,16 @@ class TrainingTab(QWidget):
             raise ValueError(f"x axis must be one of {', '.join(X_AXES)}")
         self.x_axis_combo.setCurrentIndex(self.x_axis_combo.findData(name))
 
+    def show_settings(self, on: bool) -> None:
+        """Unfold (or fold away) the training settings above the plot."""
+        self.settings_toggle.setChecked(on)
+        self.settings_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.training_panel.setVisible(on)
+
     def start_lesson_view(self, lesson: Lesson) -> None:
-        """A lesson starts: its runs alone on the plot, against its x axis, with its caption."""
+        """A lesson starts: its runs alone on the plot, against its x axis, with its caption;
+        the settings fold away (the lesson's runs bring their own)."""
+        self.show_settings(False)
         self._shown.clear()
         self.update_runs()
         self.set_x_axis(lesson.x_axis)
