@@ -12,7 +12,9 @@ measured in the same run, so the ratios mean something on a shared machine.
    the time until the probability chart has painted an answer that includes it. Target: median
    < 10 ms.
 4. Launch to first painted window, in a fresh interpreter, through the ``digitgui`` command's code
-   path. Target: < 2 s.
+   path. Target: < 2 s (scripts/bench_launch.py measures it against a bare window under Xvfb).
+5. Redraw of the runs plot with 10 runs of 20,000 iterations shown (curves downsampled and
+   clipped to the view), against the redraw of one such run in the same run. Target: < 20 ms.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_gui.py`` (add ``--quick`` for
 fewer rounds). Offscreen painting skips the compositor, so real-display latencies are a little
@@ -33,6 +35,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("DIGITGUI_SETTINGS", str(Path(tempfile.mkdtemp()) / "bench.ini"))
+# The runs the benchmark trains are kept in a throw-away folder, never the user's.
+os.environ.setdefault("DIGITGUI_DATA_DIR", tempfile.mkdtemp(prefix="digitgui-bench-"))
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -213,6 +217,54 @@ def pen_only(strokes: int) -> int:
     return 0
 
 
+def synthetic_runs(n: int, iterations: int = 20_000) -> list:
+    """``n`` finished runs with ``iterations`` rows of noisy, falling costs (what a full run's
+    history holds), for timing the plot alone."""
+    import numpy as np
+
+    from digitgui.core.runs import RunHistory, new_run
+    from digitgui.core.training import PRESETS
+
+    rng = np.random.default_rng(0)
+    runs = []
+    it = np.arange(1, iterations + 1, dtype=float)
+    for k in range(n):
+        cost = 2.3 * np.exp(-it / (800 + 300 * k)) + 0.01 + 0.02 * rng.random(iterations)
+        val = np.full(iterations, np.nan)
+        acc = np.full(iterations, np.nan)
+        val[::100] = cost[::100] * 1.5
+        acc[::100] = 1 - cost[::100] / 2.5
+        rows = np.c_[it, it / 1200, it / 20, cost, val, acc]
+        run = new_run(PRESETS["notebook"], f"run {k + 1}")
+        run.history = RunHistory.from_array(rows)
+        run.outcome, run.color, run.iterations_done = "completed", k + 1, iterations
+        runs.append(run)
+    return runs
+
+
+def plot_redraw_ms(runs: list, rounds: int = 15) -> float:
+    """Median time (ms) to redraw a 560x420 runs plot showing ``runs`` after a zoom change
+    (what panning, a new point or a resize costs)."""
+    from PySide6.QtWidgets import QApplication
+
+    from digitgui.gui.cost_plot import CostPlot
+
+    plot = CostPlot()
+    plot.resize(560, 420)
+    plot.show()
+    plot.show_runs(runs)
+    QApplication.processEvents()
+    times = []
+    for i in range(rounds):
+        plot.cost_item.setXRange(0, 20_000 - 500 * (i % 2), padding=0)
+        t = time.perf_counter()
+        plot.repaint()
+        QApplication.processEvents()
+        times.append((time.perf_counter() - t) * 1000)
+    plot.close()
+    return statistics.median(times)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -227,9 +279,19 @@ def main() -> int:
         help="only part 3, with the shipped model and, as the same run's baseline, its first "
         "network alone (no ensemble, no calibration)",
     )
+    parser.add_argument(
+        "--plot-only", action="store_true", help="only part 5, the runs plot's redraw"
+    )
     args = parser.parse_args()
     if args.pen_only:
         return pen_only(strokes=4 if args.quick else 12)
+    if args.plot_only:
+        from digitgui.gui.app import create_app
+
+        create_app()
+        one, ten = plot_redraw_ms(synthetic_runs(1)), plot_redraw_ms(synthetic_runs(10))
+        print(f"runs plot redraw: 10 runs x 20,000 iterations {ten:.1f} ms, one run {one:.1f} ms")
+        return 0
     rounds = 1 if args.quick else 5
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores: others' work skews rates)")
 
@@ -276,6 +338,12 @@ def main() -> int:
         f"({len(latencies)} moves 16 ms apart)"
     )
     window.close()
+    one = plot_redraw_ms(synthetic_runs(1))
+    ten = plot_redraw_ms(synthetic_runs(10))
+    print(
+        f"5. runs plot redraw: 10 runs x 20,000 iterations {ten:.1f} ms, one such run "
+        f"{one:.1f} ms (ratio {ten / one:.1f})"
+    )
     launches = [launch_time() for _ in range(rounds)]
     print(
         f"4. launch to first painted window: median {statistics.median(launches):.2f} s "
