@@ -238,3 +238,27 @@ def test_runs_file_written_by_the_window_is_plain_json(qtbot, window):
     doc = json.loads((default_runs_dir() / "runs.json").read_text())
     assert doc["format"] == "digitgui-runs" and len(doc["runs"]) == 1
     assert doc["runs"][0]["config"]["lr"] == TINY.lr
+
+
+def test_changing_the_learning_rate_while_training_is_marked_and_recorded(qtbot, window):
+    with qtbot.waitSignal(window.trainingStarted, timeout=10_000):
+        assert window.start_training(ENDLESS)
+    run = window.controller.live
+    qtbot.waitUntil(lambda: len(run.history) > 5, timeout=30_000)
+    assert window.lr_action.isEnabled()
+    assert window.change_learning_rate(0.0005)
+    assert not window.change_learning_rate(-1)
+    assert "positive" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: run.lr_changes != [], timeout=30_000)
+    (iteration, lr) = run.lr_changes[0]
+    assert lr == 0.0005 and iteration > 5
+    qtbot.waitUntil(lambda: len(run.history) > iteration + 5, timeout=30_000)
+    window.cost_plot.flush()
+    lines = window.cost_plot._curves[run.id].lr_lines
+    assert len(lines) == 1 and lines[0].value() == iteration
+    with qtbot.waitSignal(window.trainingFinished, timeout=30_000):
+        window.stop_action.trigger()
+    kept = RunStore(default_runs_dir()).runs[-1]
+    assert kept.lr_changes == [(iteration, 0.0005)]
+    assert not window.lr_action.isEnabled()
+    assert not window.change_learning_rate(0.1)  # no run: said, not raised

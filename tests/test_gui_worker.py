@@ -24,7 +24,7 @@ def fake_train(n: int, *, fail_at: int | None = None, final_model="model"):
     """A stand-in for core.training.train with its calling convention: n records, then a final
     one with .model; stops early when should_stop() says so."""
 
-    def train(config, *, should_stop=None, snapshot_interval=None, extra_train=None):
+    def train(config, *, should_stop=None, snapshot_interval=None, extra_train=None, live_lr=None):
         for i in range(1, n + 1):
             if fail_at == i:
                 raise ValueError("the data could not be prepared")

@@ -282,3 +282,44 @@ def test_recent_rate_uses_the_last_second_of_training_time() -> None:
         h.append(i, i / 100 if i <= 200 else 2 + (i - 200) / 200, i, 1.0)
     assert recent_rate(h, window=0.5) == pytest.approx(200)
     assert 100 < recent_rate(h, window=1.0) < 200
+
+
+def test_a_live_learning_rate_takes_effect_at_the_next_update_and_is_recorded() -> None:
+    from digitgui.core.training import LiveRate
+
+    config = dataclasses.replace(PRESETS["notebook"], iterations=40, eval_every=10)
+    live = LiveRate()
+    baseline = [r.cost for r in train(config) if not r.done]
+    run = new_run(config)
+    costs, records = [], []
+    for record in train(config, live_lr=live):
+        if record.done:
+            run.record_progress(records)
+            run.finish(record)
+            break
+        records.append(record)
+        costs.append(record.cost)
+        if record.iteration == 10:
+            live.set(0.002)
+    changed = [r for r in records if r.lr_changed is not None]
+    assert [(r.iteration, r.lr_changed) for r in changed] == [(11, 0.002)]
+    assert run.lr_changes == [(11, 0.002)]
+    # Identical up to iteration 11's forward pass (the old rate's updates), then different.
+    assert costs[:11] == baseline[:11]
+    assert costs[11] != baseline[11]
+    with pytest.raises(ValueError, match="positive"):
+        live.set(-1)
+    with pytest.raises(ValueError, match="positive"):
+        live.set(float("nan"))
+
+
+def test_a_live_learning_rate_reaches_every_network_of_an_ensemble() -> None:
+    from digitgui.core.training import LiveRate
+
+    config = dataclasses.replace(
+        PRESETS["default"], iterations=30, eval_every=10, augment=0, members=2
+    )
+    live = LiveRate()
+    live.set(0.05)  # before the first update: the run starts with it
+    records = [r for r in train(config, live_lr=live) if not r.done]
+    assert [(r.iteration, r.lr_changed) for r in records if r.lr_changed] == [(1, 0.05)]

@@ -29,7 +29,7 @@ from .data import DigitsSplit, load_digits_split
 from .mlp import ACTIVATIONS, INITS, X_bias, feature_major
 from .model_io import DigitClassifier
 from .optim import OPTIMIZERS
-from .training_loop import Progress, accuracy, run_network
+from .training_loop import LiveRate, Progress, accuracy, run_network
 
 if TYPE_CHECKING:
     from .augment import Distortions
@@ -39,6 +39,7 @@ __all__ = [
     "NOTEBOOK_ORDER_EXPLANATION",
     "PRESETS",
     "DistortedCopies",
+    "LiveRate",
     "Progress",
     "TrainConfig",
     "TrainingData",
@@ -455,6 +456,7 @@ def train(
     blas_threads: int | None = 1,
     distortions: Distortions | None = None,
     reduction: Reduction | None = None,
+    live_lr: LiveRate | None = None,
 ) -> Iterator[Progress]:
     """Train a network as ``config`` says; yields a :class:`Progress` per iteration.
 
@@ -470,6 +472,9 @@ def train(
     ``config.copy_spacing`` updates (all within ``config.copy_span`` of a short run); each epoch
     shuffles the rows that exist when it starts. Making all copies first would cost more than
     the updates that reach 97% validation accuracy. Full-batch runs make every copy first.
+
+    ``live_lr``: a :class:`LiveRate` through which another thread may change the learning rate
+    while the run trains; the record of the first update with the new rate has ``lr_changed``.
     """
     t0 = time.perf_counter()
     limiter = None
@@ -494,9 +499,9 @@ def train(
         )
         if config.members == 1:
             due = _every(snapshot_interval)
-            run = run_network(config, split, data, t0, should_stop, due)
+            run = run_network(config, split, data, t0, should_stop, due, live_lr)
         else:
-            run = _lockstep(config, split, data, t0, should_stop, snapshot_interval)
+            run = _lockstep(config, split, data, t0, should_stop, snapshot_interval, live_lr)
         for record in run:
             if record.done:
                 record = _finish(config, split, data, record, held_out, t0)
@@ -560,6 +565,7 @@ def _lockstep(
     t0: float,
     should_stop: Callable[[], bool] | None,
     snapshot_interval: float | None,
+    live_lr: LiveRate | None = None,
 ) -> Iterator[Progress]:
     """``config.members`` networks trained side by side, one update each per iteration, on the
     same rows (each from its own seed: its own start and its own order of mini-batches). Yields
@@ -575,6 +581,7 @@ def _lockstep(
             t0,
             lambda: flags["stop"],
             (lambda: flags["snapshot"]) if snapshot_interval is not None else None,
+            live_lr,
         )
         for k in range(config.members)
     ]
@@ -618,6 +625,7 @@ def _combined(records: list[Progress], data: TrainingData) -> Progress:
         val_cost=_mean([r.val_cost for r in records]),
         val_acc=_mean([r.val_acc for r in records]),
         snapshot=snapshot,
+        lr_changed=first.lr_changed,
     )
 
 

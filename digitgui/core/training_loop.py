@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ __all__ = [
     "DivergenceGuard",
     "EarlyStopping",
     "Evaluator",
+    "LiveRate",
     "Progress",
     "Step",
     "copy_schedule",
@@ -68,6 +70,9 @@ class Progress:
     message: str = ""
     train_acc: float | None = None
     test_acc: float | None = None
+    #: The learning rate a user set while the run trained, on the iteration whose update first
+    #: used it (None on every other record).
+    lr_changed: float | None = None
 
     @property
     def done(self) -> bool:
@@ -192,24 +197,63 @@ class BatchSampler:
         return Batch(ws, Y, self.data.y_train[idx], epoch)
 
 
+class LiveRate:
+    """A learning rate changed by the user while a run trains (the app's *Learning rate…*).
+
+    :meth:`set` may be called from any thread; the training loop reads the new rate at the start
+    of its next update (:class:`Step`) and the record of that iteration carries it as
+    ``lr_changed``. With a cosine schedule the new rate replaces the schedule's starting rate.
+    """
+
+    def __init__(self) -> None:
+        self._lr: float | None = None
+        self.version = 0
+        self._lock = threading.Lock()
+
+    def set(self, lr: float) -> None:
+        lr = float(lr)
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
+        with self._lock:
+            self._lr = lr
+            self.version += 1
+
+    def read(self) -> tuple[int, float | None]:
+        with self._lock:
+            return self.version, self._lr
+
+
 class Step:
     """One update of ``W`` from a batch whose forward pass is in its workspace: the backward
     pass and the optimizer, in the textbook order (every error from the weights of the forward
     pass, then all updates) or the notebook's (each layer updated before its error is sent
     back), with the learning rate of the schedule."""
 
-    def __init__(self, config: TrainConfig, W: list[np.ndarray]) -> None:
+    def __init__(
+        self, config: TrainConfig, W: list[np.ndarray], live: LiveRate | None = None
+    ) -> None:
         self.config = config
         self.W = W
+        #: The rate the schedule starts from (the config's, until the user changes it).
+        self.base_lr = config.lr
+        self.live = live
+        self._seen = 0
+        #: The rate the user set, from the update that first used it until a record takes it.
+        self.changed: float | None = None
         self.opt = make_optimizer(config.optimizer, W, config.lr, config.l2, config.momentum)
         self.grads = [np.empty_like(w) for w in W]
         self.cosine = config.lr_schedule == "cosine"
         self.notebook_order = config.update_order == "notebook"
 
     def __call__(self, it: int, batch: Batch) -> None:
+        live = self.live
+        if live is not None and live.version != self._seen:
+            self._seen, lr = live.read()
+            if lr is not None:
+                self.base_lr = self.changed = self.opt.lr = lr
         if self.cosine:
             c = self.config
-            self.opt.lr = c.lr * 0.5 * (1.0 + math.cos(math.pi * (it - 1) / c.iterations))
+            self.opt.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * (it - 1) / c.iterations))
         with np.errstate(over="ignore", invalid="ignore"):
             if self.notebook_order:
                 batch.ws.backward(self.W, batch.Y, self.grads, update=self.opt.update)
@@ -301,11 +345,13 @@ def run_network(
     t0: float,
     should_stop: Callable[[], bool] | None,
     snapshot_due: Callable[[], bool] | None,
+    live: LiveRate | None = None,
 ) -> Iterator[Progress]:
-    """One network trained as ``config`` says: a record per update, then the final one."""
+    """One network trained as ``config`` says: a record per update, then the final one.
+    ``live``: a learning rate the user may change while it trains."""
     W = MLP.create(config.layer_sizes, config.activation, config.init, config.seed).weights
     copies, sampler = CopyStream(config, data), BatchSampler(config, data)
-    step, guard, early = Step(config, W), DivergenceGuard(config, W), EarlyStopping(config)
+    step, guard, early = Step(config, W, live), DivergenceGuard(config, W), EarlyStopping(config)
     evaluate_val = Evaluator(config, data.Xb_val, data.y_val)
     every, N = config.evaluation_interval(), config.iterations
     outcome, message, record = "completed", "", None
@@ -333,7 +379,9 @@ def run_network(
             val_cost=val_cost,
             val_acc=val_acc,
             snapshot=snapshot if diverged is None else None,
+            lr_changed=step.changed,
         )
+        step.changed = None
         if diverged is not None:
             outcome, message = "diverged", diverged
             break

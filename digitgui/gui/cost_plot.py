@@ -80,6 +80,7 @@ class _RunCurves:
         self.end = pg.ScatterPlotItem(symbol="x", size=12)
         self.end_label = pg.TextItem("diverged", anchor=(0, 1))
         self.lr_lines: list[pg.InfiniteLine] = []
+        self._lr_drawn = (0, "")  # how many changes are drawn, against which x axis
         plot.cost_item.addItem(self.end)
         plot.cost_item.addItem(self.end_label)
         self.items = [self.train, self.val, self.acc, self.end, self.end_label]
@@ -140,8 +141,9 @@ class _RunCurves:
 
     def _mark_lr(self, plot: CostPlot) -> None:
         changes = self.run.lr_changes
-        if len(changes) == len(self.lr_lines) and plot.x_axis == "iteration":
+        if (len(changes), plot.x_axis) == self._lr_drawn:
             return
+        self._lr_drawn = (len(changes), plot.x_axis)
         for line in self.lr_lines:
             plot.cost_item.removeItem(line)
         self.lr_lines = []

@@ -195,6 +195,13 @@ class TrainingController(QObject):
         extra = self._extra() if self._extra is not None else None
         return self.start(config, extra, name=name, lesson=self.lesson.key) is not None
 
+    def set_learning_rate(self, lr: float) -> None:
+        """The run in progress trains with ``lr`` from its next update on; ``ValueError`` says
+        why not (no run, or not a positive number)."""
+        if self.live is None:
+            raise ValueError("no run is training")
+        self.runner.set_learning_rate(lr)
+
     def stop(self) -> None:
         """Stop the run in progress and whatever of a lesson is still queued."""
         self._queue.clear()

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from digitgui.core.training_loop import LiveRate
+
 __all__ = [
     "ProgressBatch",
     "RunEnd",
@@ -116,6 +118,8 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        #: The learning rate the user may change while the run trains (any thread).
+        self.live_lr = LiveRate()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -152,6 +156,7 @@ class TrainingWorker(QObject):
                 should_stop=self._stop.is_set,
                 snapshot_interval=self.snapshot_interval,
                 extra_train=self.extra_train,
+                live_lr=self.live_lr,
             )
             for record in run:
                 pending.append(record)
@@ -250,6 +255,13 @@ class TrainingRunner(QObject):
         if self._worker is not None and self._state == "paused":
             self._worker.resume()
             self._set_state("running")
+
+    def set_learning_rate(self, lr: float) -> None:
+        """The run in progress uses ``lr`` from its next update on (``ValueError`` for a rate
+        that is not a positive number, or when no run is going)."""
+        if self._worker is None or self._state == "stopping":
+            raise ValueError("no run is training")
+        self._worker.live_lr.set(lr)
 
     def stop(self) -> None:
         """Ask the run to end after its current iteration; ``runFinished`` follows."""
