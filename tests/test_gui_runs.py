@@ -262,3 +262,16 @@ def test_changing_the_learning_rate_while_training_is_marked_and_recorded(qtbot,
     assert kept.lr_changes == [(iteration, 0.0005)]
     assert not window.lr_action.isEnabled()
     assert not window.change_learning_rate(0.1)  # no run: said, not raised
+
+
+def test_the_window_keeps_runs_and_my_digits_in_its_data_dir(qtbot, tmp_path):
+    w = MainWindow(load_reference=False, data_dir=tmp_path / "elsewhere")
+    qtbot.addWidget(w)
+    try:
+        assert w.my_digits.collection.path.parent == tmp_path / "elsewhere"
+        with qtbot.waitSignal(w.trainingFinished, timeout=60_000):
+            assert w.start_training(TINY)
+        assert (tmp_path / "elsewhere" / "runs" / "runs.json").exists()
+        assert not default_runs_dir().exists()  # not the default folder
+    finally:
+        w.close()

@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self._settings = open_settings()
         self.last_error = ""
         self._startup_notes: list[str] = []
+        #: The folder of My digits and the kept runs (None: $DIGITGUI_DATA_DIR or the user's).
+        self.data_dir = data_dir
         self._progress_seen = False
         startup_error = ""
         if model is None:

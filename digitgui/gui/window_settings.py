@@ -3,16 +3,88 @@ training form. Values from another version or edited by hand are ignored, never 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray
 
-from digitgui.core.training import TrainConfig
+from digitgui.core.training import PRESETS, TrainConfig
 
-__all__ = ["restore_settings", "save_settings", "save_training_settings"]
+from .canvas import MAX_PEN_WIDTH, MIN_PEN_WIDTH
+from .cost_plot import X_AXES
+from .training_panel import CUSTOM
+
+__all__ = [
+    "RememberedState",
+    "read_state",
+    "restore_settings",
+    "save_settings",
+    "save_training_settings",
+]
+
+
+@dataclass
+class RememberedState:
+    """The remembered values the window restores, each checked: a value of the wrong type or
+    range is replaced by its default and named in ``repaired`` (the key is then rewritten)."""
+
+    pen_width: float | None = None
+    log_y: bool = False
+    x_axis: str = "iteration"
+    config: TrainConfig | None = None
+    preset: str | None = None
+    repaired: list[str] = field(default_factory=list)
+
+
+def _read_bool(s, key: str, state: RememberedState) -> bool:
+    raw = str(s.value(key, "false")).lower()
+    if raw not in ("true", "false"):
+        state.repaired.append(key)
+    return raw == "true"
+
+
+def read_state(s) -> RememberedState:
+    """Read and check the remembered values of settings store ``s`` (never raises)."""
+    state = RememberedState()
+    raw = s.value("canvas/pen_width")
+    if raw is not None:
+        try:
+            pen = float(raw)
+        except (TypeError, ValueError):
+            pen = math.nan
+        if math.isfinite(pen) and MIN_PEN_WIDTH <= pen <= MAX_PEN_WIDTH:
+            state.pen_width = pen
+        else:
+            state.repaired.append("canvas/pen_width")
+    state.log_y = _read_bool(s, "plot/log_y", state)
+    axis = s.value("plot/x_axis", "iteration")
+    if axis in X_AXES:
+        state.x_axis = axis
+    else:
+        state.repaired.append("plot/x_axis")
+    raw = s.value("training/config")
+    if raw is not None:
+        try:
+            d = json.loads(raw) if isinstance(raw, str) else None
+            if not isinstance(d, dict):
+                raise ValueError("not a JSON object")
+            state.config = TrainConfig.from_dict(d)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            state.repaired.append("training/config")
+    preset = s.value("training/preset")
+    if preset is not None:
+        if isinstance(preset, str) and (preset in PRESETS or preset == CUSTOM):
+            state.preset = preset
+        else:
+            state.repaired.append("training/preset")
+    return state
 
 
 def restore_settings(w) -> None:
+    """Restore the window's remembered state. Values that are damaged, of the wrong type or out
+    of range are set back to their defaults and the file is repaired; the status bar says so."""
     s = w._settings
     geometry = s.value("window/geometry")
     if isinstance(geometry, QByteArray) and not geometry.isEmpty():
@@ -20,20 +92,35 @@ def restore_settings(w) -> None:
     splitter = s.value("window/splitter")
     if isinstance(splitter, QByteArray) and not splitter.isEmpty():
         w.splitter.restoreState(splitter)
+    state = read_state(s)
+    if state.pen_width is not None:
+        w.canvas.set_pen_width(state.pen_width)
+    w.log_action.setChecked(state.log_y)
+    w.training_tab.set_x_axis(state.x_axis)
+    if state.config is not None and not _show_config(w.training_panel, state):
+        state.repaired.append("training/config")
+    for key in state.repaired:
+        s.remove(key)
+    if state.repaired:
+        s.sync()
+        w._startup_notes.append(
+            "Some remembered settings were damaged and are back to their defaults ("
+            + ", ".join(state.repaired)
+            + ")."
+        )
+
+
+def _show_config(panel, state: RememberedState) -> bool:
+    """Put the remembered training settings in the form; False (and the form back at the
+    default preset) when the form cannot hold them exactly (a value beyond a field's range)."""
     try:
-        pen = float(s.value("canvas/pen_width", w.canvas.pen_width()))
-        w.canvas.set_pen_width(pen)
-    except (TypeError, ValueError):
+        panel.set_config(state.config, state.preset)
+        if panel.config() == dataclasses.replace(state.config, name=panel.preset_name()):
+            return True
+    except (ValueError, TypeError, OverflowError):
         pass
-    w.log_action.setChecked(str(s.value("plot/log_y", "false")).lower() == "true")
-    raw = s.value("training/config")
-    if isinstance(raw, str) and raw:
-        try:
-            config = TrainConfig.from_dict(json.loads(raw))
-            preset = s.value("training/preset")
-            w.training_panel.set_config(config, preset if isinstance(preset, str) else None)
-        except (ValueError, TypeError, KeyError):
-            pass  # settings from another version or edited by hand: keep the defaults
+    panel.set_config(PRESETS["default"], "default")
+    return False
 
 
 def save_training_settings(w) -> None:
@@ -51,5 +138,6 @@ def save_settings(w) -> None:
     s.setValue("window/splitter", w.splitter.saveState())
     s.setValue("canvas/pen_width", w.canvas.pen_width())
     s.setValue("plot/log_y", "true" if w.log_action.isChecked() else "false")
+    s.setValue("plot/x_axis", w.cost_plot.x_axis)
     save_training_settings(w)
     s.sync()

@@ -26,7 +26,7 @@ def build_insight_views(w, deferred: bool) -> None:
     w.insight.add_tabs(w.insight_tabs)
     w.insight.digitRequested.connect(lambda digit: _on_insight_digitRequested(w, digit))
     try:
-        collection_path = default_collection_path()
+        collection_path = default_collection_path(w.data_dir)
     except RuntimeError as e:  # the test suite without a data folder
         w.my_digits = MyDigitsView(None, unavailable_reason=str(e))
     else:
