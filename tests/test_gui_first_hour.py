@@ -230,3 +230,52 @@ def test_the_rate_line_never_repeats_the_iteration_as_a_full_batch_epoch():
     assert "epoch 1,234.6" in rate_line(mini, "running")
     assert "1,000 it/s" in rate_line(mini, "running") and "ETA" in rate_line(mini, "running")
     assert rate_line(mini, "paused").startswith("paused at iteration 3,437")
+
+
+def test_the_notebook_note_folds_so_the_plot_keeps_its_height(qtbot):
+    from digitgui.core.training import PRESETS
+
+    w = MainWindow(load_reference=False)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        default_height = w.cost_plot.height()
+        w.training_panel.set_config(PRESETS["notebook"], "notebook")
+        qtbot.wait(50)
+        note = w.training_panel.explanation
+        assert note.isVisible() and "Why it matters" in note.text()
+        assert w.cost_plot.height() >= 0.7 * default_height
+        assert w.cost_plot.height() >= 200
+        w.training_panel.show_explanation(True)
+        assert "Less" in note.text() and "20,000 iterations" in note.text()
+    finally:
+        w.close()
+
+
+def test_log_cost_ticks_are_whole_decades_written_alike_and_never_crowded():
+    from digitgui.gui.cost_plot import CostAxis, decade_label
+
+    axis = CostAxis("left")
+    axis.setLogMode(False, True)
+    for lo, hi, pixels in ((-5.2, 1.3, 300), (-5.2, 1.3, 100), (-8, 2, 60), (-1.5, -0.2, 200)):
+        (step, major), (_, minor) = axis.tickValues(lo, hi, pixels)
+        assert all(v == int(v) for v in major)
+        # Labels at least CostAxis.LABEL_PIXELS apart: never overprinted.
+        px_per_decade = pixels / (hi - lo)
+        assert step * px_per_decade >= CostAxis.LABEL_PIXELS or len(major) <= 1
+        labels = axis.tickStrings(major + minor, 1, step)
+        assert labels[: len(major)] == [decade_label(int(v)) for v in major]
+        assert all(label == "" for label in labels[len(major) :])
+    assert decade_label(-5) == "10⁻⁵" and decade_label(0) == "10⁰"
+
+
+def test_the_first_window_fits_a_small_screen(qtbot):
+    w = MainWindow(load_reference=False)
+    qtbot.addWidget(w)
+    area = w.screen().availableGeometry()
+    w.fit_to_screen(area.width() + 500, area.height() + 500)
+    assert w.height() <= area.height()
+    assert w.width() <= max(area.width(), w.minimumSizeHint().width())
+    w.close()

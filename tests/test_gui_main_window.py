@@ -144,7 +144,9 @@ def test_notebook_preset_plot_matches_the_notebooks_printed_cost(qtbot, window):
     combo = window.findChild(QComboBox, "presetCombo")
     combo.setCurrentIndex(combo.findData("notebook"))
     explanation = window.training_panel.explanation
-    assert explanation.isVisible() and NOTEBOOK_ORDER_EXPLANATION[:40] in explanation.text()
+    assert explanation.isVisible() and explanation.toolTip() == NOTEBOOK_ORDER_EXPLANATION
+    window.training_panel.show_explanation(True)
+    assert NOTEBOOK_ORDER_EXPLANATION[:40] in explanation.text()
     config = dataclasses.replace(PRESETS["notebook"], iterations=1000)
     with qtbot.waitSignal(window.trainingFinished, timeout=120_000):
         assert window.start_training(config)

@@ -29,7 +29,7 @@ from digitgui.core.runs import Run
 
 from .palette import run_color
 
-__all__ = ["X_AXES", "CostPlot", "configure_pyqtgraph"]
+__all__ = ["X_AXES", "CostAxis", "CostPlot", "configure_pyqtgraph", "decade_label"]
 
 #: Redraw period of the curves while points arrive (ms): 10 Hz. Each redraw holds the GIL
 #: for several milliseconds, time the training thread waits for after each NumPy call.
@@ -49,6 +49,44 @@ def configure_pyqtgraph() -> None:
 
 
 configure_pyqtgraph()
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(k: int) -> str:
+    """``10⁻⁵``-style label of the decade 10**k (the same form for every decade)."""
+    return "10" + str(int(k)).translate(_SUPERSCRIPT)
+
+
+class CostAxis(pg.AxisItem):
+    """The cost axis. In log mode: labels only at whole decades, all written alike (10⁻⁵ ...
+    10¹), thinned so that labels never overprint; unlabelled minor ticks at 2x and 5x. Linear
+    mode is pyqtgraph's."""
+
+    #: Vertical pixels per decade label at least (a label is about one text line high).
+    LABEL_PIXELS = 22
+
+    def tickValues(self, minVal, maxVal, size):
+        if not self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        lo, hi = math.ceil(minVal - 1e-9), math.floor(maxVal + 1e-9)
+        decades = list(range(lo, hi + 1))
+        room = max(1, int(size // self.LABEL_PIXELS))
+        step = max(1, math.ceil(len(decades) / room))
+        major = [float(k) for k in decades if k % step == 0]
+        minor = [
+            math.log10(m) + k
+            for k in range(lo - 1, hi + 1)
+            for m in (2, 5)
+            if minVal <= math.log10(m) + k <= maxVal
+        ]
+        return [(float(step), major), (0.5, minor if step == 1 else [])]
+
+    def tickStrings(self, values, scale, spacing):
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [decade_label(round(v)) if abs(v - round(v)) < 1e-6 else "" for v in values]
 
 
 class _Series:
@@ -184,7 +222,9 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self._dirty = False
         self._extent = 1
 
-        self.cost_item: pg.PlotItem = self.addPlot(row=0, col=0)
+        self.cost_item: pg.PlotItem = self.addPlot(
+            row=0, col=0, axisItems={"left": CostAxis("left")}
+        )
         self.acc_item: pg.PlotItem = self.addPlot(row=1, col=0)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)

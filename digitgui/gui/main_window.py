@@ -21,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QLabel,
     QMainWindow,
@@ -283,8 +284,22 @@ class MainWindow(QMainWindow):
         self.model_label.setObjectName("modelLabel")
         self.model_label.setToolTip("The model that reads your drawing: layers and accuracies")
         self.statusBar().addPermanentWidget(self.model_label)
-        self.resize(1280, 800)
-        self.splitter.setSizes([690, 590])
+        self.fit_to_screen()
+
+    def fit_to_screen(self, width: int = 1280, height: int = 800) -> None:
+        """Size the window to ``width`` x ``height``, or to the screen's available area (minus
+        room for the frame) when that is smaller, and centre it there."""
+        screen = self.screen() or QApplication.primaryScreen()
+        area = screen.availableGeometry() if screen is not None else None
+        if area is not None and not area.isEmpty():
+            width = min(width, area.width() - 16)
+            height = min(height, area.height() - 40)
+        self.resize(max(width, self.minimumSizeHint().width()), height)
+        if area is not None and not area.isEmpty():
+            frame = self.frameGeometry()
+            frame.moveCenter(area.center())
+            self.move(frame.topLeft())
+        self.splitter.setSizes([round(self.width() * 0.54), round(self.width() * 0.46)])
 
     def _build_training_tab(self) -> QWidget:
         tab = self.training_tab = TrainingTab(self.controller)

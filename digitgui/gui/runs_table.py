@@ -227,20 +227,22 @@ class RunsPanel(QWidget):
         self.table = RunsTable()
         self.renameRequested = self.table.renameRequested
         self.use_button = self._button(
-            "Use this network", "Read your drawing with the selected run's network", self._on_use
+            "Use",
+            "Use this network: read your drawing with the selected run's network",
+            self._on_use,
         )
         self.rename_button = self._button("Rename", "Rename the selected run (F2)", self._on_rename)
         self.delete_button = self._button(
             "Delete", "Delete the selected runs and their files (Delete)", self._on_delete
         )
         self.csv_button = self._button(
-            "Curves to CSV…",
-            "Write the selected runs' curves (all runs if none is selected) to a CSV file",
+            "CSV…",
+            "Export the curves of the selected runs (all runs if none is selected) to a CSV file",
             self._on_csv,
         )
         self.plot_button = self._button(
-            "Plot to PNG/SVG…",
-            "Save the plot as it is shown, as a PNG or SVG image",
+            "Image…",
+            "Export the plot as it is shown, as a PNG or SVG image",
             self.exportPlotRequested.emit,
         )
         self.table.deletePressed.connect(self._on_delete)

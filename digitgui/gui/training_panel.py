@@ -175,12 +175,15 @@ class TrainingPanel(QWidget):
             "drawings (which differ from the scanned training digits) are read better"
         )
 
-        self.explanation = QLabel(
-            f"<b>About the notebook's order.</b> {NOTEBOOK_ORDER_EXPLANATION}"
-        )
+        # Folded to one line by default: the full paragraph (9 lines at 1280x800) would take
+        # the plot's height. The link unfolds it; the tooltip always has it.
+        self.explanation = QLabel()
         self.explanation.setObjectName("notebookExplanation")
         self.explanation.setWordWrap(True)
         self.explanation.setTextFormat(Qt.TextFormat.RichText)
+        self.explanation.setToolTip(NOTEBOOK_ORDER_EXPLANATION)
+        self.explanation.linkActivated.connect(self._on_explanation_linkActivated)
+        self.show_explanation(False)
         self.explanation.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
 
         self.error_label = QLabel()
@@ -351,6 +354,24 @@ class TrainingPanel(QWidget):
                 self._updating = False
         self._refresh()
         self.configChanged.emit()
+
+    def show_explanation(self, full: bool) -> None:
+        """The note on the notebook's update order: one line with a link, or the paragraph."""
+        self.explanation_unfolded = full
+        if full:
+            text = (
+                f"<b>About the notebook's order.</b> {NOTEBOOK_ORDER_EXPLANATION} "
+                "<a href='fold'>Less</a>"
+            )
+        else:
+            text = (
+                "<b>Notebook order:</b> W3 is updated before the error goes back through it, "
+                "which is not quite the gradient. <a href='unfold'>Why it matters…</a>"
+            )
+        self.explanation.setText(text)
+
+    def _on_explanation_linkActivated(self, link: str) -> None:
+        self.show_explanation(link == "unfold")
 
     def _refresh(self) -> None:
         try:

@@ -133,8 +133,6 @@ class TrainingTab(QWidget):
             buttons.addWidget(b)
         buttons.addWidget(self.lr_button)
         buttons.addStretch(1)
-        buttons.addWidget(self.x_axis_combo)
-        buttons.addWidget(self.log_button)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("trainingProgress")
@@ -171,8 +169,15 @@ class TrainingTab(QWidget):
         self.settings_toggle.setAutoRaise(True)
         self.settings_toggle.toggled.connect(self.show_settings)
 
+        # The plot's own controls sit above it, beside the settings' fold.
+        top = QHBoxLayout()
+        top.addWidget(self.settings_toggle)
+        top.addStretch(1)
+        top.addWidget(self.x_axis_combo)
+        top.addWidget(self.log_button)
+
         layout = QVBoxLayout(self)
-        layout.addWidget(self.settings_toggle)
+        layout.addLayout(top)
         layout.addWidget(self.training_panel)
         layout.addWidget(self.plot_splitter, 1)
         layout.addWidget(self.progress_bar)

@@ -89,6 +89,10 @@ def restore_settings(w) -> None:
     geometry = s.value("window/geometry")
     if isinstance(geometry, QByteArray) and not geometry.isEmpty():
         w.restoreGeometry(geometry)
+        area = w.screen().availableGeometry() if w.screen() is not None else None
+        if area is not None and not area.contains(w.frameGeometry()):
+            # Saved on a larger screen (or at another scale): fit this one.
+            w.fit_to_screen(min(w.width(), area.width()), min(w.height(), area.height()))
     splitter = s.value("window/splitter")
     if isinstance(splitter, QByteArray) and not splitter.isEmpty():
         w.splitter.restoreState(splitter)
