@@ -119,6 +119,7 @@ class _RunCurves:
         self.end_label = pg.TextItem("diverged", anchor=(0, 1))
         self.lr_lines: list[pg.InfiniteLine] = []
         self._lr_drawn = (0, "")  # how many changes are drawn, against which x axis
+        self._bounds: tuple[int, tuple[float, float] | None] | None = None
         plot.cost_item.addItem(self.end)
         plot.cost_item.addItem(self.end_label)
         self.items = [self.train, self.val, self.acc, self.end, self.end_label]
@@ -141,6 +142,17 @@ class _RunCurves:
         self.end_label.setColor(color)
         for line in self.lr_lines:
             line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
+
+    def cost_bounds(self) -> tuple[float, float] | None:
+        """The smallest and largest positive finite cost (training or validation) of the run,
+        computed again only when its history grew: redraws of many shown runs stay cheap."""
+        h = self.run.history
+        if self._bounds is None or self._bounds[0] != len(h):
+            costs = np.concatenate([h.column("cost"), h.column("val_cost")])
+            costs = costs[np.isfinite(costs) & (costs > 0)]
+            value = (float(costs.min()), float(costs.max())) if costs.size else None
+            self._bounds = (len(h), value)
+        return self._bounds[1]
 
     def update(self, plot: CostPlot) -> None:
         h = self.run.history
@@ -413,22 +425,18 @@ class CostPlot(pg.GraphicsLayoutWidget):
         top_x = top_x or 1
         if (x0, x1) != (0, top_x):
             self.cost_item.setXRange(0, top_x, padding=0.02)
-        costs = [
-            a[np.isfinite(a) & (a > 0)]
-            for c in self._curves.values()
-            for a in (c.run.history.column("cost"), c.run.history.column("val_cost"))
-        ]
-        costs = np.concatenate(costs) if costs else np.empty(0)
-        if costs.size == 0:
+        bounds = [b for b in (c.cost_bounds() for c in self._curves.values()) if b is not None]
+        if not bounds:
             return
+        low, high = min(b[0] for b in bounds), max(b[1] for b in bounds)
         if self.log_y():
-            lo = math.floor(math.log10(costs.min()))
-            hi = math.ceil(math.log10(costs.max()))
+            lo = math.floor(math.log10(low))
+            hi = math.ceil(math.log10(high))
             target = (lo, max(hi, lo + 1))
             if (round(y0), round(y1)) != target or abs(y1 - y0 - (target[1] - target[0])) > 0.5:
                 self.cost_item.setYRange(*target, padding=0.02)
         else:
-            hi = float(costs.max())
+            hi = high
             # Grow when a cost goes above the top, shrink only when the top is far too high.
             if not (hi <= y1 <= 2.5 * hi) or y0 > 0:
                 self.cost_item.setYRange(0, hi * 1.15, padding=0)
