@@ -47,7 +47,7 @@ ensure_venv() {  # $1: pip extras, e.g. "test" or ""
   fi
 }
 
-check_qt() {  # fails with the missing system library's name when Qt cannot load
+check_qt() {  # the whole check: fails with the missing system library's name when Qt cannot load
   if ! "$venv/bin/python" -m digitgui.gui.syscheck; then
     exit 3
   fi
@@ -56,10 +56,29 @@ check_qt() {  # fails with the missing system library's name when Qt cannot load
 # Whether `digitgui ARGS` opens the app window (only that needs Qt and a display): no command,
 # `gui`, or only app options such as `--model X`. A subcommand (train, predict, ...: whatever
 # digitgui.cli's parser defines), --help, --version or a command line the parser rejects prints
-# and exits without a window. The app's own parser decides; if it cannot be loaded, the first
-# word that is not an option does (none or `gui`: the app).
+# and exits without a window. The usual command lines are told apart here, without starting
+# Python: only `gui` and `--model X` (the app), or -h/--help/--version or a word that is not
+# `gui` (a command, or one the parser rejects) before anything unusual. Anything else goes to
+# the app's own parser; if it cannot be loaded, the first word that is not an option decides
+# (none or `gui`: the app). scripts/run no longer asks (the app checks Qt itself, cached).
 is_gui_command() {
-  [ "$#" -eq 0 ] && return 0
+  local arg value="" gui=""
+  for arg in "$@"; do
+    if [ -n "$value" ]; then  # the value of --model, unless it looks like an option
+      case "$arg" in -*) value=unsure; break ;; esac
+      value=""
+      continue
+    fi
+    case "$arg" in
+      --model) value=1 ;;
+      --model=?*) ;;
+      -h | --help | --version) return 1 ;;
+      gui) [ -n "$gui" ] && return 1; gui=1 ;;  # `gui gui`: the parser rejects it
+      -*) value=unsure; break ;;
+      *) return 1 ;;
+    esac
+  done
+  [ -z "$value" ] && return 0
   local code=0
   "$venv/bin/python" - "$@" <<'PY' >/dev/null 2>&1 || code=$?
 import contextlib, io, sys
@@ -76,7 +95,7 @@ PY
     0) return 0 ;;
     10) return 1 ;;
   esac
-  local arg skip=""
+  local skip=""
   for arg in "$@"; do
     if [ -n "$skip" ]; then skip=""; continue; fi
     case "$arg" in

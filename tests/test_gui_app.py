@@ -147,3 +147,78 @@ def test_good_model_argument_is_loaded(qtbot, tmp_path):
     assert window.last_error == ""
     assert "mine.npz" in window.model_label.text()
     window.close()
+
+
+def test_exit_after_first_paint_quits_with_0_and_loads_scikit_learn_only_after(tmp_path):
+    """DIGITGUI_EXIT_AFTER_FIRST_PAINT=1 (scripts/bench_launch.py): run() returns 0 right after
+    the window's first paint. Until that paint, scikit-learn is not imported and the thread that
+    loads load_digits has not started, even when the start was slow enough for the window's
+    poll of that thread to be due before the event loop runs."""
+    code = """
+        import sys, threading, time
+        from PySide6.QtCore import QEvent, QObject
+        from PySide6.QtWidgets import QWidget
+        from digitgui.gui import app as app_module
+
+        seen = []
+
+        class Spy(QObject):
+            def eventFilter(self, watched, event):
+                if (
+                    not seen
+                    and event.type() == QEvent.Type.Paint
+                    and isinstance(watched, QWidget)
+                    and watched.window().objectName() == "mainWindow"
+                ):
+                    threads = [t.name for t in threading.enumerate()]
+                    seen.append(("sklearn" in sys.modules, "digitgui-novelty-reference" in threads))
+                return False
+
+        app = app_module.create_app()
+        spy = Spy()
+        app.installEventFilter(spy)
+        create_window = app_module.create_window
+
+        def slow_create_window(model=None):
+            window = create_window(model)
+            time.sleep(0.3)  # a slow machine: the reference poll is due before the event loop
+            return window
+
+        app_module.create_window = slow_create_window
+        code = app_module.run()
+        print(code, seen, flush=True)
+        sys.exit(code)
+    """
+    env = clean_env(
+        tmp_path,
+        QT_QPA_PLATFORM="offscreen",
+        DIGITGUI_EXIT_AFTER_FIRST_PAINT="1",
+        DIGITGUI_DATA_DIR=str(tmp_path / "data"),
+        DIGITGUI_QT_CHECK_STAMP=str(tmp_path / "qt-check.json"),
+    )
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0 [(False, False)]", result.stdout
+    assert any(line.startswith("digitgui: first paint at ") for line in result.stderr.splitlines())
+
+
+def test_exit_after_first_paint_from_the_command_line(tmp_path):
+    env = clean_env(
+        tmp_path,
+        QT_QPA_PLATFORM="offscreen",
+        DIGITGUI_EXIT_AFTER_FIRST_PAINT="1",
+        DIGITGUI_DATA_DIR=str(tmp_path / "data"),
+        DIGITGUI_QT_CHECK_STAMP=str(tmp_path / "qt-check.json"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "digitgui"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = real_lines(result.stderr)
+    assert len(lines) == 1 and lines[0].startswith("digitgui: first paint at "), result.stderr
+    assert (tmp_path / "qt-check.json").is_file()  # the library check ran, and is kept

@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 __all__ = [
     "DEFAULT_BINS",
@@ -299,6 +298,10 @@ def fit_temperature(
 
     def nll(log_t: float) -> float:
         return float(-np.mean(_log_softmax(z / math.exp(log_t))[rows, labels]))
+
+    # Imported here: scipy.optimize costs ~0.4 s, and the app imports this module before its
+    # first paint (the window formats probabilities with it).
+    from scipy.optimize import minimize_scalar
 
     result = minimize_scalar(
         nll, bounds=(math.log(lo), math.log(hi)), method="bounded", options={"xatol": 1e-7}
