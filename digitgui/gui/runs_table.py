@@ -255,7 +255,7 @@ class RunsPanel(QWidget):
         buttons.addWidget(self.plot_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.table.setMinimumHeight(60)
+        self.table.setMinimumHeight(50)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         self.table.itemSelectionChanged.connect(self._update_buttons)

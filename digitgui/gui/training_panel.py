@@ -1,7 +1,8 @@
 """The training settings form: a preset, and every field of it the user may change.
 
-Values that cannot make sense are impossible to enter (spin boxes with ranges, a validator on the
-hidden layer sizes); what remains is checked by :class:`~digitgui.core.training.TrainConfig` itself,
+Values that cannot make sense are impossible to enter (spin boxes with ranges); the hidden layer
+sizes are read by :func:`~digitgui.core.training.parse_hidden`, whose sentence is shown under
+the field; what remains is checked by :class:`~digitgui.core.training.TrainConfig` itself,
 whose message is shown under the form and keeps the Train button disabled. Fields the form does not
 show (momentum, L2, clipping, evaluation interval...) come from the chosen preset.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QPalette, QRegularExpressionValidator
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from digitgui.core.mlp import ACTIVATIONS, INITS
 from digitgui.core.optim import OPTIMIZERS
-from digitgui.core.training import NOTEBOOK_ORDER_EXPLANATION, PRESETS, TrainConfig
+from digitgui.core.training import NOTEBOOK_ORDER_EXPLANATION, PRESETS, TrainConfig, parse_hidden
 
 from .palette import warning_color
 
@@ -46,23 +47,6 @@ UPDATE_ORDER_TEXT = {
     "backprop": "textbook",
     "notebook": "notebook's",
 }
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """``"32, 32"`` -> ``(32, 32)``; raises ValueError with a sentence for the user."""
-    parts = [p.strip() for p in text.split(",")]
-    if parts and parts[-1] == "":
-        parts.pop()  # a trailing comma while typing
-    if not parts or any(p == "" for p in parts):
-        raise ValueError("enter layer sizes separated by commas, e.g. 32,32")
-    sizes = tuple(int(p) for p in parts if p.isdigit())
-    if len(sizes) != len(parts):
-        raise ValueError("layer sizes must be whole numbers, e.g. 32,32")
-    if any(s < 1 for s in sizes):
-        raise ValueError("every layer needs at least 1 unit")
-    if any(s > 4096 for s in sizes):
-        raise ValueError("at most 4096 units per layer")
-    return sizes
 
 
 class TrainingPanel(QWidget):
@@ -94,12 +78,12 @@ class TrainingPanel(QWidget):
 
         self.hidden_edit = QLineEdit()
         self.hidden_edit.setObjectName("hiddenEdit")
-        self.hidden_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"^[0-9]{0,4}(\s*,\s*[0-9]{0,4})*$"))
-        )
+        # Read by the core's parse_hidden (as the command line reads --hidden): what it refuses
+        # is said under the field rather than blocked while typing.
+        self.hidden_edit.setMaxLength(200)
         self.hidden_edit.setToolTip(
-            "Units in each hidden layer, separated by commas: 32,32 is the notebook's "
-            "64-32-32-10 network."
+            "Units in each hidden layer, separated by commas (or '-' or 'x'): 32,32 is the "
+            "notebook's 64-32-32-10 network."
         )
         self.hidden_error = QLabel()
         self.hidden_error.setObjectName("hiddenError")
@@ -166,6 +150,28 @@ class TrainingPanel(QWidget):
             "updates each layer before sending the error through it"
         )
 
+        # The notebook's overfitting (training 100%, validation 86%) and its two cures.
+        self.l2_spin = QDoubleSpinBox()
+        self.l2_spin.setObjectName("l2Spin")
+        self.l2_spin.setDecimals(5)
+        self.l2_spin.setRange(0.0, 1.0)
+        self.l2_spin.setSingleStep(0.001)
+        self.l2_spin.setSpecialValueText("none")
+        self.l2_spin.setToolTip(
+            "L2 penalty (weight decay): every update also pulls each weight toward zero by this "
+            "fraction, so only weights that help on many digits grow (less overfitting)"
+        )
+        self.patience_spin = QSpinBox()
+        self.patience_spin.setObjectName("patienceSpin")
+        self.patience_spin.setRange(0, 1000)
+        self.patience_spin.setSpecialValueText("off")
+        self.patience_spin.setSuffix(" checks")
+        self.patience_spin.setToolTip(
+            "Early stopping: end the run when the validation cost has not improved for this many "
+            "validation checks, and keep the network from its best check ('off': train to the "
+            "end)"
+        )
+
         self.augment_spin = QSpinBox()
         self.augment_spin.setObjectName("augmentSpin")
         self.augment_spin.setRange(0, 20)
@@ -194,7 +200,7 @@ class TrainingPanel(QWidget):
         # height.
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(4)
+        grid.setVerticalSpacing(2)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         grid.setColumnMinimumWidth(2, 0)
@@ -222,6 +228,8 @@ class TrainingPanel(QWidget):
         pair(5, 1, "S&eed", self.seed_spin)
         pair(6, 0, "&Update order", self.order_combo)
         pair(6, 1, "Au&gmentation", self.augment_spin)
+        pair(7, 0, "L2 pe&nalty", self.l2_spin)
+        pair(7, 1, "Earl&y stop", self.patience_spin)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(grid)
@@ -247,6 +255,8 @@ class TrainingPanel(QWidget):
             self.batch_spin,
             self.seed_spin,
             self.augment_spin,
+            self.l2_spin,
+            self.patience_spin,
         ):
             spin.valueChanged.connect(self._on_field_edited)
 
@@ -277,6 +287,8 @@ class TrainingPanel(QWidget):
             self.seed_spin.setValue(config.seed)
             self.order_combo.setCurrentIndex(self.order_combo.findData(config.update_order))
             self.augment_spin.setValue(config.augment)
+            self.l2_spin.setValue(config.l2)
+            self.patience_spin.setValue(config.patience if config.early_stopping else 0)
         finally:
             self._updating = False
         self._refresh()
@@ -296,7 +308,11 @@ class TrainingPanel(QWidget):
             seed=int(self.seed_spin.value()),
             update_order=self.order_combo.currentData(),
             augment=int(self.augment_spin.value()),
+            l2=float(self.l2_spin.value()),
+            early_stopping=self.patience_spin.value() > 0,
         )
+        if self.patience_spin.value() > 0:
+            values["patience"] = int(self.patience_spin.value())
         return dataclasses.replace(self._base, name=self.preset_name(), **values)
 
     def problems(self) -> list[str]:
@@ -327,6 +343,8 @@ class TrainingPanel(QWidget):
             self.seed_spin,
             self.order_combo,
             self.augment_spin,
+            self.l2_spin,
+            self.patience_spin,
         ]
 
     def _on_preset_changed(self, index: int) -> None:

@@ -98,7 +98,7 @@ class TrainingTab(QWidget):
         self.cost_plot.setMinimumSize(260, 160)
         self.runs_panel = RunsPanel()
         self.runs_table = self.runs_panel.table
-        self.runs_panel.setMinimumHeight(100)
+        self.runs_panel.setMinimumHeight(84)
         self.plot_splitter = QSplitter(Qt.Orientation.Vertical)
         self.plot_splitter.setObjectName("plotSplitter")
         self.plot_splitter.addWidget(self.cost_plot)
