@@ -18,6 +18,7 @@ import dataclasses
 import itertools
 import math
 import numbers
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ __all__ = [
     "Progress",
     "TrainConfig",
     "TrainingData",
+    "parse_hidden",
     "prepare_data",
     "train",
 ]
@@ -246,6 +248,43 @@ class TrainConfig:
         if "hidden" in kwargs:
             kwargs["hidden"] = tuple(kwargs["hidden"])
         return cls(**kwargs)
+
+
+#: What may stand between two hidden layer sizes: ``32,32``, ``32-32`` and ``32x32`` are alike.
+_HIDDEN_SEPARATOR = re.compile(r"\s*[,xX-]\s*")
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes typed by a user: ``"32,32"``, ``"32-32"`` and ``"32x32"`` are
+    ``(32, 32)``; ``"64"`` is one layer. Anything else raises ``ValueError`` with a sentence that
+    says what is wrong: an empty field, a missing size (``"32,"``), something that is not a whole
+    number (``"a"``, ``"-5"``), a layer of 0 units, or a network :class:`TrainConfig` refuses
+    (its limits on a layer's width and on the number of weights). The command line
+    (``--hidden``, ``compare --vary hidden=``) and the app's training panel all read the field
+    with this one function."""
+    if not isinstance(text, str):
+        raise ValueError(f"hidden layer sizes must be text such as 32,32, got {text!r}")
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("enter the hidden layer sizes, such as 32,32 (two layers of 32 units)")
+    if re.search(r"(?:^|[,xX-])\s*-\s*[0-9]", stripped):
+        raise ValueError(f"hidden layer sizes must be positive whole numbers; got {text!r}")
+    parts = _HIDDEN_SEPARATOR.split(stripped)
+    if "" in parts:
+        raise ValueError(
+            f"hidden layer sizes need a number on both sides of every separator, such as 32,32; "
+            f"got {text!r}"
+        )
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError(f"hidden layer sizes must be whole numbers, such as 32,32; got {text!r}")
+    huge = next((p for p in parts if len(p.lstrip("0")) > 6), None)
+    if huge is not None:
+        raise ValueError(f"a hidden layer of {huge} units is far too large")
+    sizes = tuple(int(p) for p in parts)
+    if min(sizes) < 1:
+        raise ValueError(f"every hidden layer needs at least 1 unit; got {text!r}")
+    TrainConfig(hidden=sizes)  # its limits on width and weights, in its own words
+    return sizes
 
 
 PRESETS: dict[str, TrainConfig] = {
