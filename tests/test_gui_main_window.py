@@ -252,10 +252,14 @@ def test_invalid_settings_are_refused_next_to_the_field(qtbot, window):
     panel.hidden_edit.setText("16,8")
     assert window.train_action.isEnabled() and not panel.hidden_error.isVisible()
     assert panel.config().hidden == (16, 8)
-    # The validator refuses letters outright.
+    # A letter is not silently blocked: the field says what is wrong with it.
     panel.hidden_edit.setFocus()
-    qtbot.keyClicks(panel.hidden_edit, "x")
-    assert panel.hidden_edit.text() == "16,8"
+    qtbot.keyClicks(panel.hidden_edit, "a")
+    assert panel.hidden_edit.text() == "16,8a"
+    assert panel.hidden_error.isVisible() and "whole numbers" in panel.hidden_error.text()
+    assert not window.train_action.isEnabled()
+    panel.hidden_edit.setText("32,")
+    assert panel.hidden_error.isVisible() and "both sides" in panel.hidden_error.text()
 
 
 def test_save_and_open_a_model(qtbot, window, tmp_path):
