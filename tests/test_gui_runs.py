@@ -275,3 +275,32 @@ def test_the_window_keeps_runs_and_my_digits_in_its_data_dir(qtbot, tmp_path):
         assert not default_runs_dir().exists()  # not the default folder
     finally:
         w.close()
+
+
+def test_best_validation_marker_and_knows_nothing_line(qtbot, window):
+    train(qtbot, window, TINY)
+    [run] = window.cost_plot.shown_runs()
+    curves = window.cost_plot._curves[run.id]
+    iteration, cost, _acc = curves.best_check()
+    val = run.history.column("val_cost")
+    assert cost == np.nanmin(val)
+    xs, ys = curves.best.getData()
+    assert list(xs) == [iteration] and ys[0] == pytest.approx(cost)
+    window.log_action.setChecked(True)
+    xs, ys = curves.best.getData()
+    assert ys[0] == pytest.approx(np.log10(cost))  # placed in the log axis' coordinates
+    action = window.findChild(type(window.log_action), "chanceLineAction")
+    assert action is not None and not window.cost_plot.chance_line.isVisible()
+    action.setChecked(True)
+    assert window.cost_plot.chance_line.isVisible()
+    assert window.cost_plot.chance_line.value() == pytest.approx(np.log10(np.log(10)))
+    window.log_action.setChecked(False)
+    assert window.cost_plot.chance_line.value() == pytest.approx(np.log(10))
+
+
+def test_a_diverged_run_alone_fills_the_x_axis(qtbot, window):
+    config = dataclasses.replace(PRESETS["notebook"], lr=1.0)  # 20,000 planned
+    final = train(qtbot, window, config)
+    assert final.outcome == "diverged" and final.iteration < 50
+    (x0, x1), _ = window.cost_plot.cost_item.getViewBox().viewRange()
+    assert x1 < 2 * final.iteration  # not a 0..20,000 axis with 14 points in its corner

@@ -117,15 +117,18 @@ class _RunCurves:
         self.acc = _curve(plot.acc_item)
         self.end = pg.ScatterPlotItem(symbol="x", size=12)
         self.end_label = pg.TextItem("diverged", anchor=(0, 1))
+        # The best validation check (lowest validation cost: what early stopping keeps).
+        self.best = pg.ScatterPlotItem(symbol="d", size=10)
         self.lr_lines: list[pg.InfiniteLine] = []
         self._lr_drawn = (0, "")  # how many changes are drawn, against which x axis
         self._bounds: tuple[int, tuple[float, float] | None] | None = None
         plot.cost_item.addItem(self.end)
         plot.cost_item.addItem(self.end_label)
-        self.items = [self.train, self.val, self.acc, self.end, self.end_label]
+        plot.cost_item.addItem(self.best)
+        self.items = [self.train, self.val, self.acc, self.end, self.end_label, self.best]
 
     def remove(self, plot: CostPlot) -> None:
-        for item in (self.train, self.val, self.end, self.end_label, *self.lr_lines):
+        for item in (self.train, self.val, self.end, self.end_label, self.best, *self.lr_lines):
             plot.cost_item.removeItem(item)
         plot.acc_item.removeItem(self.acc)
         plot.legend.removeItem(self.train)
@@ -140,6 +143,8 @@ class _RunCurves:
         self.acc.setPen(pg.mkPen(color, width=width))
         self.end.setPen(pg.mkPen(color, width=2))
         self.end_label.setColor(color)
+        self.best.setPen(pg.mkPen(color, width=1))
+        self.best.setBrush(pg.mkBrush(color))
         for line in self.lr_lines:
             line.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DotLine))
 
@@ -167,7 +172,27 @@ class _RunCurves:
         has_acc = ~np.isnan(acc)
         self.acc.setData(x[has_acc], np.array(acc[has_acc]))
         self._mark_end(plot, x, cost)
+        self._mark_best(plot, x[measured], val_cost[measured])
         self._mark_lr(plot)
+
+    def best_check(self) -> tuple[int, float, float] | None:
+        """The validation check with the lowest validation cost: (iteration, cost, accuracy)."""
+        h = self.run.history
+        val = h.column("val_cost")
+        ok = np.flatnonzero(np.isfinite(val))
+        if not len(ok):
+            return None
+        i = ok[np.argmin(val[ok])]
+        return int(h.column("iteration")[i]), float(val[i]), float(h.column("val_acc")[i])
+
+    def _mark_best(self, plot: CostPlot, x: np.ndarray, val_cost: np.ndarray) -> None:
+        finite = np.isfinite(val_cost) & (val_cost > 0)
+        if not finite.any():
+            self.best.setData([], [])
+            return
+        i = np.flatnonzero(finite)[np.argmin(val_cost[finite])]
+        y = math.log10(val_cost[i]) if plot.log_y() else val_cost[i]
+        self.best.setData([x[i]], [y])
 
     def stack_label(self, k: int) -> None:
         """The ``k``-th "diverged" label of the plot sits ``k`` lines below the first, so
@@ -225,8 +250,9 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self.setObjectName("costPlot")
         self.setToolTip(
             "Each run in its colour: training cost (solid), validation cost (dashed, measured on "
-            "digits the network never trains on) and, below, validation accuracy. Hover for the "
-            "values; drag to pan, wheel to zoom, right-click for more."
+            "digits the network never trains on; the diamond marks its lowest point, the check "
+            "early stopping keeps) and, below, validation accuracy. Hover for the values; drag "
+            "to pan, wheel to zoom, right-click for more."
         )
         self.x_axis = "iteration"
         self._curves: dict[str, _RunCurves] = {}
@@ -277,6 +303,17 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self.cost_item.addItem(self.hover_label, ignoreBounds=True)
         self.hover_label.hide()
         self.scene().sigMouseMoved.connect(self._on_scene_mouseMoved)
+
+        # The cost of a network that knows nothing: 1/10 for every class, -ln(1/10) = ln 10.
+        self.chance_line = pg.InfiniteLine(
+            angle=0,
+            movable=False,
+            label="knows nothing: ln 10 = 2.30",
+            labelOpts={"position": 0.35, "anchors": [(0, 1), (0, 1)]},
+        )
+        self.chance_line.hide()
+        self.cost_item.addItem(self.chance_line, ignoreBounds=True)
+        self._place_chance_line()
 
         self._redraw = QTimer(self)
         self._redraw.setInterval(REDRAW_MS)
@@ -565,9 +602,19 @@ class CostPlot(pg.GraphicsLayoutWidget):
     def log_y(self) -> bool:
         return bool(self.cost_item.ctrl.logYCheck.isChecked())
 
+    def show_chance_line(self, on: bool) -> None:
+        """A dashed line at the cost of a network that knows nothing (ln 10 = 2.30): where every
+        run starts, and what a cost above it means."""
+        self.chance_line.setVisible(bool(on))
+
+    def _place_chance_line(self) -> None:
+        chance = math.log(10)
+        self.chance_line.setPos(math.log10(chance) if self.log_y() else chance)
+
     def set_log_y(self, on: bool) -> None:
         """Logarithmic cost axis: the slow late decrease of the cost stays visible."""
         self.cost_item.setLogMode(y=bool(on))
+        self._place_chance_line()
         for curves in self._curves.values():
             curves.update(self)  # the "diverged" mark is placed in view coordinates
         self._follow = True
@@ -591,6 +638,8 @@ class CostPlot(pg.GraphicsLayoutWidget):
                 axis.setTextPen(fg)
         for line in self._crosshair:
             line.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+        self.chance_line.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashDotLine))
+        self.chance_line.label.setColor(fg)
         self.hover_label.setColor(fg)
         self.hover_label.fill = pg.mkBrush(pal.color(QPalette.ColorRole.Base))
         for curves in self._curves.values():

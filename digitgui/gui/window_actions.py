@@ -2,7 +2,9 @@
 
 Every action is a window shortcut (it works from any widget of the window), carries its shortcut
 in its tooltip and its help in the status bar. The Lessons menu lists the lessons of
-:mod:`digitgui.core.lessons`.
+:mod:`digitgui.core.lessons`. Ctrl+Tab and Ctrl+PgDown (Ctrl+Shift+Tab and Ctrl+PgUp) show the
+next (previous) tab of ``insightTabs`` from anywhere in the window, even from a table that would
+keep those keys for itself.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
@@ -24,7 +28,7 @@ from digitgui.core.lessons import LESSONS
 
 from . import window_files as files
 
-__all__ = ["build_actions", "build_menus", "show_about", "show_shortcuts"]
+__all__ = ["build_actions", "build_menus", "show_about", "show_shortcuts", "switch_tab"]
 
 
 def _action(w, text: str, shortcut, tip: str, slot, *, checkable: bool = False) -> QAction:
@@ -127,6 +131,26 @@ def build_actions(w) -> None:
         action = A(lesson.title, None, lesson.question, w._on_lesson_triggered)
         action.setData(lesson.key)
         w.lesson_actions.append(action)
+    w.next_tab_action = A(
+        "&Next tab",
+        ["Ctrl+Tab", "Ctrl+PgDown"],
+        "Show the next tab on the right",
+        lambda: switch_tab(w, 1),
+    )
+    w.previous_tab_action = A(
+        "Pre&vious tab",
+        ["Ctrl+Shift+Tab", "Ctrl+PgUp"],
+        "Show the previous tab on the left",
+        lambda: switch_tab(w, -1),
+    )
+    w.chance_action = A(
+        "Show the “&knows nothing” cost",
+        None,
+        "A dashed line at ln 10 = 2.30: the cost of a network that gives every digit 1/10",
+        w.cost_plot.show_chance_line,
+        checkable=True,
+    )
+    w.chance_action.setObjectName("chanceLineAction")
     w.log_action = A(
         "&Logarithmic cost axis",
         "Ctrl+L",
@@ -175,9 +199,33 @@ def build_menus(w) -> None:
     w.lessons_menu.setToolTipsVisible(True)
     w.lessons_menu.addActions(w.lesson_actions)
     view_menu = bar.addMenu("&View")
-    view_menu.addActions([w.log_action, w.export_plot_action])
+    view_menu.addActions([w.log_action, w.chance_action, w.export_plot_action])
+    view_menu.addSeparator()
+    view_menu.addActions([w.next_tab_action, w.previous_tab_action])
     help_menu = bar.addMenu("&Help")
     help_menu.addActions([w.shortcuts_action, w.about_action])
+
+
+def switch_tab(w, step: int) -> None:
+    """Show the tab ``step`` places to the right of the current one (wrapping around, skipping
+    disabled tabs). The keyboard focus, when it was on the tab left behind, goes to the tab
+    bar: on screen, and one Tab away from the new tab's contents."""
+    tabs = w.insight_tabs
+    n = tabs.count()
+    if n < 2:
+        return
+    index = tabs.currentIndex()
+    for _ in range(n - 1):
+        index = (index + step) % n
+        if tabs.isTabEnabled(index) and tabs.isTabVisible(index):
+            break
+    else:
+        return
+    focus = QApplication.focusWidget()
+    inside = focus is not None and tabs.isAncestorOf(focus) and focus is not tabs.tabBar()
+    tabs.setCurrentIndex(index)
+    if inside or QApplication.focusWidget() is None:
+        tabs.tabBar().setFocus(Qt.FocusReason.TabFocusReason)
 
 
 def show_shortcuts(w) -> None:
