@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from digitgui import __version__
 from digitgui.core.lessons import LESSONS
 
+from . import lesson_actions as lessons
 from . import window_files as files
 
 __all__ = ["build_actions", "build_menus", "show_about", "show_shortcuts", "switch_tab"]
@@ -68,6 +69,38 @@ def build_actions(w) -> None:
         "Save the drawing as a 256x256 PNG image",
         lambda: files.ask_export_drawing(w),
     )
+    w.save_lesson_action = A(
+        "Save &lesson…",
+        None,
+        "Save the training settings, the drawing and the view as a lesson file for next time",
+        lambda: lessons.ask_save_lesson(w),
+    )
+    w.open_lesson_action = A(
+        "Open lesso&n…",
+        None,
+        "Open a lesson file: its settings, drawing and view",
+        lambda: lessons.ask_open_lesson(w),
+    )
+    w.export_handout_action = A(
+        "Export &handout…",
+        None,
+        "One page (PDF or PNG) with the plot, the runs' accuracies and the command line, and "
+        "the curves as CSV",
+        lambda: lessons.ask_export_handout(w),
+    )
+    w.copy_command_action = A(
+        "Copy as &command line",
+        None,
+        "Copy the digitgui train command that trains the latest run again",
+        lambda: lessons.copy_command(w),
+    )
+    for action, name in (
+        (w.save_lesson_action, "saveLessonAction"),
+        (w.open_lesson_action, "openLessonAction"),
+        (w.export_handout_action, "exportHandoutAction"),
+        (w.copy_command_action, "copyCommandAction"),
+    ):
+        action.setObjectName(name)
     w.quit_action = A(
         "&Quit",
         QKeySequence.StandardKey.Quit,
@@ -187,6 +220,9 @@ def build_menus(w) -> None:
     file_menu = bar.addMenu("&File")
     file_menu.addActions([w.open_action, w.save_action, w.export_action])
     file_menu.addSeparator()
+    file_menu.addActions([w.open_lesson_action, w.save_lesson_action])
+    file_menu.addActions([w.export_handout_action, w.copy_command_action])
+    file_menu.addSeparator()
     file_menu.addAction(w.quit_action)
     edit_menu = bar.addMenu("&Edit")
     edit_menu.addActions([w.undo_action, w.clear_action, w.wider_action, w.thinner_action])
@@ -247,24 +283,58 @@ def show_shortcuts(w) -> None:
         ("Delete the selected digits (My digits gallery)", "Del"),
         ("Undo the delete (My digits gallery)", "Ctrl+Z"),
     ]
+    rows += [
+        ("Move through cells, tiles and plots (when focused)", "Arrow keys, Home, End"),
+        ("Pick the digit, cell or tile under the cursor", "Enter, Space"),
+    ]
     table = QTableWidget(len(rows), 2, dialog)
+    table.setObjectName("shortcutsTable")
+    table.setAccessibleName("Keyboard shortcuts")
     table.setHorizontalHeaderLabels(["Action", "Shortcut"])
     table.verticalHeader().hide()
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    # Focused, with a row cursor: the arrow keys, PgUp/PgDown, Home and End scroll the list, and
+    # Tab goes on to Close.
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setTabKeyNavigation(False)
+    table.setWordWrap(True)  # on a narrow screen the actions wrap; the keys never do
     for row, (name, keys) in enumerate(rows):
         table.setItem(row, 0, QTableWidgetItem(name))
         table.setItem(row, 1, QTableWidgetItem(keys))
-    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.setCurrentCell(0, 0)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
     layout.addWidget(table)
     layout.addWidget(buttons)
-    dialog.resize(460, 540)
+    _fit_to_rows(dialog, table, layout, buttons)
+    table.setFocus(Qt.FocusReason.OtherFocusReason)
     w.open_dialog(dialog)
+
+
+def _fit_to_rows(dialog: QDialog, table: QTableWidget, layout, buttons) -> None:
+    """Size the shortcuts dialog to show every row and column when the screen has room; where
+    it has not, the table scrolls (from the keyboard too)."""
+    frame = 2 * table.frameWidth()
+    width = table.sizeHintForColumn(0) + table.sizeHintForColumn(1)
+    width += table.verticalScrollBar().sizeHint().width()
+    height = table.horizontalHeader().sizeHint().height()
+    height += sum(table.sizeHintForRow(r) for r in range(table.rowCount()))
+    margins = layout.contentsMargins()
+    width += frame + margins.left() + margins.right()
+    height += frame + margins.top() + margins.bottom() + layout.spacing()
+    height += buttons.sizeHint().height()
+    screen = dialog.screen() or QApplication.primaryScreen()
+    room = screen.availableGeometry() if screen is not None else None
+    if room is not None:
+        width = min(width, int(room.width() * 0.9))
+        height = min(height, int(room.height() * 0.9))
+    dialog.resize(max(width, 420), height)
 
 
 def show_about(w) -> None:
