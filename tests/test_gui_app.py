@@ -179,8 +179,8 @@ def test_exit_after_first_paint_quits_with_0_and_loads_scikit_learn_only_after(t
         app.installEventFilter(spy)
         create_window = app_module.create_window
 
-        def slow_create_window(model=None):
-            window = create_window(model)
+        def slow_create_window(model=None, data_dir=None):
+            window = create_window(model, data_dir)
             time.sleep(0.3)  # a slow machine: the reference poll is due before the event loop
             return window
 

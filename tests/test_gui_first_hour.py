@@ -272,10 +272,12 @@ def test_log_cost_ticks_are_whole_decades_written_alike_and_never_crowded():
 
 
 def test_the_first_window_fits_a_small_screen(qtbot):
+    from digitgui.gui.presentation import fit_to_screen
+
     w = MainWindow(load_reference=False)
     qtbot.addWidget(w)
     area = w.screen().availableGeometry()
-    w.fit_to_screen(area.width() + 500, area.height() + 500)
+    fit_to_screen(w, area.width() + 500, area.height() + 500)
     assert w.height() <= area.height()
     assert w.width() <= max(area.width(), w.minimumSizeHint().width())
     w.close()

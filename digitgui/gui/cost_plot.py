@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from digitgui.core.runs import Run
@@ -274,6 +274,10 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self.acc_item.setXLink(self.cost_item)
         self.acc_item.setYRange(0, 1, padding=0.02)
         self.acc_item.setLimits(yMin=-0.05, yMax=1.05)
+        # Three labels fit however short the panel is and however large the text.
+        self.acc_item.getAxis("left").setTicks(
+            [[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(v / 10, "") for v in range(11)]]
+        )
         self.acc_item.showGrid(x=True, y=True, alpha=0.2)
         for item in (self.cost_item, self.acc_item):
             # Equal axis widths keep the two plots' x axes aligned.
@@ -601,6 +605,25 @@ class CostPlot(pg.GraphicsLayoutWidget):
 
     def log_y(self) -> bool:
         return bool(self.cost_item.ctrl.logYCheck.isChecked())
+
+    def set_font(self, font: QFont) -> None:
+        """Draw axes, ticks, legend and hover text in ``font`` (the window's zoom)."""
+        self.setFont(font)
+        metrics = QFontMetrics(font)
+        for item in (self.cost_item, self.acc_item):
+            for name in ("left", "bottom"):
+                axis = item.getAxis(name)
+                axis.setStyle(tickFont=font, tickTextOffset=max(3, metrics.height() // 4))
+                axis.label.setFont(font)
+            # Room for "0.8" or "10⁻⁵" beside the axis, whatever the size.
+            item.getAxis("left").setWidth(metrics.horizontalAdvance("10⁻⁵") + metrics.height() + 12)
+            item.getAxis("bottom").setHeight(2 * metrics.height() + 8)
+        self.legend.setLabelTextSize(f"{font.pointSizeF():.1f}pt")
+        for _sample, label in self.legend.items:
+            label.setText(label.text, size=f"{font.pointSizeF():.1f}pt")
+        self.hover_label.textItem.setFont(font)
+        self.chance_line.label.textItem.setFont(font)
+        self.flush()
 
     def show_chance_line(self, on: bool) -> None:
         """A dashed line at the cost of a network that knows nothing (ln 10 = 2.30): where every

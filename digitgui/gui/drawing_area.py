@@ -104,6 +104,12 @@ class DrawingArea(QWidget):
         self.pen_slider.valueChanged.connect(self._on_pen_slider_valueChanged)
         self._on_canvas_penWidthChanged(self.canvas.pen_width())
 
+    def follow_font(self) -> None:
+        """The window's font changed (zoom): labels with a font of their own follow it."""
+        small = self.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.reader_label.setFont(small)
+
     def change_pen_width(self, step: float) -> None:
         self.canvas.set_pen_width(self.canvas.pen_width() + step)
 

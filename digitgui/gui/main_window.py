@@ -21,7 +21,6 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QLabel,
     QMainWindow,
@@ -43,6 +42,7 @@ from . import window_files as files
 from . import window_views as views
 from .drawing_area import GUESS_TITLE, GUESS_TITLE_LIVE, DrawingArea
 from .model_text import model_details_html, model_details_view, networks_phrase, reader_tip
+from .presentation import Zoom, fit_to_screen
 from .settings import open_settings
 from .training_controller import OUTCOME_TEXT, TrainingController, open_run_store
 from .training_tab import REFRESH_MS, TRAIN_HINT, TrainingTab, preparing_message
@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self._startup_notes += notes
         self.controller = TrainingController(store, self)
         self._build_ui()
+        self.zoom = Zoom(self)
         build_actions(self)
         build_menus(self)
         self._connect()
@@ -284,22 +285,7 @@ class MainWindow(QMainWindow):
         self.model_label.setObjectName("modelLabel")
         self.model_label.setToolTip("The model that reads your drawing: layers and accuracies")
         self.statusBar().addPermanentWidget(self.model_label)
-        self.fit_to_screen()
-
-    def fit_to_screen(self, width: int = 1280, height: int = 800) -> None:
-        """Size the window to ``width`` x ``height``, or to the screen's available area (minus
-        room for the frame) when that is smaller, and centre it there."""
-        screen = self.screen() or QApplication.primaryScreen()
-        area = screen.availableGeometry() if screen is not None else None
-        if area is not None and not area.isEmpty():
-            width = min(width, area.width() - 16)
-            height = min(height, area.height() - 40)
-        self.resize(max(width, self.minimumSizeHint().width()), height)
-        if area is not None and not area.isEmpty():
-            frame = self.frameGeometry()
-            frame.moveCenter(area.center())
-            self.move(frame.topLeft())
-        self.splitter.setSizes([round(self.width() * 0.54), round(self.width() * 0.46)])
+        fit_to_screen(self)
 
     def _build_training_tab(self) -> QWidget:
         tab = self.training_tab = TrainingTab(self.controller)
@@ -573,12 +559,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             "Reset: back to the model from before training; the runs stay in the table", 5000
         )
-
-    def _on_log_toggled(self, on: bool) -> None:
-        self.cost_plot.set_log_y(on)
-
-    def _on_undo_triggered(self) -> None:
-        self.canvas.undo()
 
     def _on_wider_triggered(self) -> None:
         self.drawing_area.change_pen_width(PEN_STEP)

@@ -9,14 +9,16 @@ and does no maths; the window decides what reads the drawing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QProgressBar,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QToolButton,
@@ -60,6 +62,8 @@ def preparing_message(config: TrainConfig) -> str:
     return f"Preparing the data for '{config.name}'…"
 
 
+#: Lines of the message under the progress bar before it scrolls.
+MESSAGE_LINES = 4
 X_AXIS_NAMES = {"iteration": "Iterations", "epoch": "Epochs", "seconds": "Seconds"}
 
 
@@ -153,8 +157,17 @@ class TrainingTab(QWidget):
         # After a stopped run: switch to its network (the one in use before the run stays).
         self.use_run_button = button("useRunButton")
         self.use_run_button.hide()
+        # At most MESSAGE_LINES lines high (a lesson's summary is longer): the rest scrolls, so
+        # the plot keeps its height.
+        self.message_scroll = QScrollArea()
+        self.message_scroll.setObjectName("trainingMessageScroll")
+        self.message_scroll.setWidget(self.training_message)
+        self.message_scroll.setWidgetResizable(True)
+        self.message_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.message_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_message()
         message_row = QHBoxLayout()
-        message_row.addWidget(self.training_message, 1)
+        message_row.addWidget(self.message_scroll, 1)
         message_row.addWidget(self.use_run_button, 0, Qt.AlignmentFlag.AlignTop)
 
         # The settings fold away to give the plot room (a lesson folds them: its runs bring
@@ -194,6 +207,17 @@ class TrainingTab(QWidget):
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(int(value))
         self.progress_bar.setFormat(f"{int(value):,} / {total:,} iterations")
+
+    def _fit_message(self) -> None:
+        lines = self.training_message.fontMetrics().lineSpacing()
+        self.message_scroll.setMaximumHeight(MESSAGE_LINES * lines + 6)
+        # Down to one line when the window is short (a QScrollArea would claim ~70 px).
+        self.message_scroll.setMinimumHeight(lines + 4)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange and hasattr(self, "message_scroll"):
+            self._fit_message()
+        super().changeEvent(event)
 
     def set_message(self, text: str, warning: bool = False, tip: str = "") -> None:
         pal = QPalette(self.palette())  # never the label's own: it holds the last colour set

@@ -27,6 +27,7 @@ from digitgui import __version__
 from digitgui.core.lessons import LESSONS
 
 from . import lesson_actions as lessons
+from . import presentation
 from . import window_files as files
 
 __all__ = ["build_actions", "build_menus", "show_about", "show_shortcuts", "switch_tab"]
@@ -112,7 +113,7 @@ def build_actions(w) -> None:
         "&Undo stroke",
         QKeySequence.StandardKey.Undo,
         "Remove the last stroke",
-        w._on_undo_triggered,
+        w.canvas.undo,
     )
     w.clear_action = A(
         "&Clear drawing",
@@ -184,11 +185,31 @@ def build_actions(w) -> None:
         checkable=True,
     )
     w.chance_action.setObjectName("chanceLineAction")
+    w.presentation_action = A(
+        "&Presentation mode",
+        "F11",
+        "Large text and a large plot for a projector; the secondary panes fold away",
+        lambda on: presentation.zoom_present(w, on),
+        checkable=True,
+    )
+    w.presentation_action.setObjectName("presentationAction")
+    w.zoom_in_action = A(
+        "Zoom &in",
+        ["Ctrl+=", "Ctrl++"],
+        "Larger text, plots and tables",
+        lambda: presentation.zoom_step(w, 1),
+    )
+    w.zoom_out_action = A(
+        "Zoom &out", "Ctrl+-", "Smaller text", lambda: presentation.zoom_step(w, -1)
+    )
+    w.zoom_reset_action = A(
+        "&Actual size", "Ctrl+0", "Text at its normal size", lambda: presentation.zoom_reset(w)
+    )
     w.log_action = A(
         "&Logarithmic cost axis",
         "Ctrl+L",
         "Show the cost on a logarithmic axis",
-        w._on_log_toggled,
+        w.cost_plot.set_log_y,
         checkable=True,
     )
     w.shortcuts_action = A(
@@ -236,6 +257,10 @@ def build_menus(w) -> None:
     w.lessons_menu.addActions(w.lesson_actions)
     view_menu = bar.addMenu("&View")
     view_menu.addActions([w.log_action, w.chance_action, w.export_plot_action])
+    view_menu.addSeparator()
+    view_menu.addActions(
+        [w.presentation_action, w.zoom_in_action, w.zoom_out_action, w.zoom_reset_action]
+    )
     view_menu.addSeparator()
     view_menu.addActions([w.next_tab_action, w.previous_tab_action])
     help_menu = bar.addMenu("&Help")

@@ -14,6 +14,7 @@ from digitgui.core.training import PRESETS, TrainConfig
 
 from .canvas import MAX_PEN_WIDTH, MIN_PEN_WIDTH
 from .cost_plot import X_AXES
+from .presentation import MAX_ZOOM, MIN_ZOOM, fit_to_screen, zoom_present
 from .training_panel import CUSTOM
 
 __all__ = [
@@ -33,6 +34,8 @@ class RememberedState:
     pen_width: float | None = None
     log_y: bool = False
     x_axis: str = "iteration"
+    zoom: float = 1.0
+    presentation: bool = False
     config: TrainConfig | None = None
     preset: str | None = None
     repaired: list[str] = field(default_factory=list)
@@ -59,6 +62,15 @@ def read_state(s) -> RememberedState:
         else:
             state.repaired.append("canvas/pen_width")
     state.log_y = _read_bool(s, "plot/log_y", state)
+    state.presentation = _read_bool(s, "view/presentation", state)
+    try:
+        zoom = float(s.value("view/zoom", 1.0))
+    except (TypeError, ValueError):
+        zoom = math.nan
+    if math.isfinite(zoom) and MIN_ZOOM <= zoom <= MAX_ZOOM:
+        state.zoom = zoom
+    else:
+        state.repaired.append("view/zoom")
     axis = s.value("plot/x_axis", "iteration")
     if axis in X_AXES:
         state.x_axis = axis
@@ -92,7 +104,7 @@ def restore_settings(w) -> None:
         area = w.screen().availableGeometry() if w.screen() is not None else None
         if area is not None and not area.contains(w.frameGeometry()):
             # Saved on a larger screen (or at another scale): fit this one.
-            w.fit_to_screen(min(w.width(), area.width()), min(w.height(), area.height()))
+            fit_to_screen(w, min(w.width(), area.width()), min(w.height(), area.height()))
     splitter = s.value("window/splitter")
     if isinstance(splitter, QByteArray) and not splitter.isEmpty():
         w.splitter.restoreState(splitter)
@@ -101,6 +113,10 @@ def restore_settings(w) -> None:
         w.canvas.set_pen_width(state.pen_width)
     w.log_action.setChecked(state.log_y)
     w.training_tab.set_x_axis(state.x_axis)
+    if state.zoom != 1.0:
+        w.zoom.set(state.zoom)
+    if state.presentation:
+        zoom_present(w, True)
     if state.config is not None and not _show_config(w.training_panel, state):
         state.repaired.append("training/config")
     for key in state.repaired:
@@ -143,5 +159,7 @@ def save_settings(w) -> None:
     s.setValue("canvas/pen_width", w.canvas.pen_width())
     s.setValue("plot/log_y", "true" if w.log_action.isChecked() else "false")
     s.setValue("plot/x_axis", w.cost_plot.x_axis)
+    s.setValue("view/zoom", w.zoom.factor if not w.zoom.presenting else w.zoom._zoom_before)
+    s.setValue("view/presentation", "true" if w.zoom.presenting else "false")
     save_training_settings(w)
     s.sync()
