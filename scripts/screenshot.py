@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Render the app mid-training, with a drawn digit, to docs/screenshot.png (for the README); or,
-with ``--lesson KEY``, a lesson's overlay when it has finished (docs/lesson-KEY.png).
+with ``--lesson KEY``, a lesson's overlay when it has finished (docs/lesson-KEY.png); with
+``--presentation``, the optimizer lesson in presentation mode (docs/presentation.png).
 
 Runs offscreen; no display needed: ``.venv/bin/python scripts/screenshot.py [OUT.png]`` or
 ``.venv/bin/python scripts/screenshot.py --lesson learning-rate [OUT.png]``.
@@ -37,22 +38,27 @@ def three() -> np.ndarray:
 def main() -> int:
     args = sys.argv[1:]
     lesson = None
+    present = args[:1] == ["--presentation"]
+    if present:
+        args = ["--lesson", "optimizer", *args[1:]]
     if args[:1] == ["--lesson"]:
         if len(args) < 2:
             print("screenshot: --lesson needs a lesson's key", file=sys.stderr)
             return 2
         lesson, args = args[1], args[2:]
     default = f"lesson-{lesson}.png" if lesson else "screenshot.png"
+    if present:
+        default = "presentation.png"
     out = Path(args[0]) if args else REPO / "docs" / default
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         # Never read or write the user's settings or runs: a fresh window, as a new user sees it.
         os.environ["DIGITGUI_SETTINGS"] = str(Path(folder) / "screenshot.ini")
         os.environ["DIGITGUI_DATA_DIR"] = str(Path(folder) / "data")
-        return render_lesson(out, lesson) if lesson else render(out)
+        return render_lesson(out, lesson, present) if lesson else render(out)
 
 
-def render_lesson(out: Path, key: str) -> int:
+def render_lesson(out: Path, key: str, present: bool = False) -> int:
     """Run lesson ``key`` from the Lessons menu, with a 3 drawn, and capture the overlay."""
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -71,9 +77,12 @@ def render_lesson(out: Path, key: str) -> int:
         return 2
     loop = QEventLoop()
     window.controller.queueFinished.connect(lambda _lesson: QTimer.singleShot(300, loop.quit))
+    if present:
+        window.presentation_action.trigger()
     action.trigger()
     loop.exec()
-    window.cost_plot.show_hover(window.cost_plot.cost_item.viewRange()[0][1] * 0.4)
+    if not present:  # the hover readout, as a user pointing at the plot sees it
+        window.cost_plot.show_hover(window.cost_plot.cost_item.viewRange()[0][1] * 0.4)
     app.processEvents()
     window.grab().save(str(out))
     window.close()

@@ -303,7 +303,7 @@ class CostPlot(pg.GraphicsLayoutWidget):
             item.addItem(line, ignoreBounds=True)
             line.hide()
         self.hover_label = pg.TextItem(anchor=(0, 0), border=pg.mkPen(128, 128, 128))
-        self.hover_label.setZValue(20)
+        self.hover_label.setZValue(1000)  # above the legend
         self.cost_item.addItem(self.hover_label, ignoreBounds=True)
         self.hover_label.hide()
         self.scene().sigMouseMoved.connect(self._on_scene_mouseMoved)
