@@ -66,6 +66,12 @@ def same_entries(a, b) -> bool:
     return True
 
 
+def data_files(folder: Path) -> list[str]:
+    """The names in ``folder``, without the lock files saves leave (``<name>.lock``: empty,
+    never removed, see atomic_file.locked)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
+
+
 def two_strokes_seven() -> list[Stroke]:
     return [
         Stroke(np.array([[70.0, 50.0], [190.0, 50.0]]), 16.0),
@@ -415,7 +421,7 @@ def test_newer_format_is_refused_and_left_untouched(tmp_path):
     with pytest.raises(CollectionFileError, match="newer digitgui"):
         DigitCollection(path)
     assert path.read_bytes() == data
-    assert sorted(p.name for p in tmp_path.iterdir()) == [COLLECTION_FILE_NAME]
+    assert data_files(tmp_path) == [COLLECTION_FILE_NAME]
 
 
 @pytest.mark.parametrize(
@@ -432,7 +438,7 @@ def test_a_file_that_is_not_a_collection_is_refused_and_left_untouched(tmp_path,
     with pytest.raises(CollectionFileError, match="not a digitgui"):
         DigitCollection(path)
     assert path.read_bytes() == content
-    assert [p.name for p in tmp_path.iterdir()] == ["other.jsonl"]
+    assert data_files(tmp_path) == ["other.jsonl"]
 
 
 def test_empty_file_is_an_empty_collection(tmp_path):
@@ -451,7 +457,7 @@ def test_read_only_reports_problems_and_never_writes(tmp_path):
     with pytest.raises(PermissionError):
         c.save()
     assert path.read_bytes() == data
-    assert [p.name for p in tmp_path.iterdir()] == [COLLECTION_FILE_NAME]
+    assert data_files(tmp_path) == [COLLECTION_FILE_NAME]
 
 
 # --- atomic saves ---------------------------------------------------------------------------------
@@ -470,7 +476,7 @@ def test_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch)
         c.save()
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == [COLLECTION_FILE_NAME]
+    assert data_files(tmp_path) == [COLLECTION_FILE_NAME]
     assert c.dirty  # still unsaved, and a later save works
     c.save()
     assert len(DigitCollection(path)) == 5
@@ -768,4 +774,4 @@ def test_cli_warns_about_damaged_lines_and_leaves_the_file_alone(capsys, load_di
     assert "warning" in captured.err and "line 62" in captured.err
     assert json.loads(captured.out)["my_digits"]["held_out"]["n"] > 0
     assert path.read_bytes() == data
-    assert sorted(p.name for p in path.parent.iterdir()) == [COLLECTION_FILE_NAME]
+    assert data_files(path.parent) == [COLLECTION_FILE_NAME]

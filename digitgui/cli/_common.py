@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,13 +51,14 @@ def positive_float(text: str) -> float:
 
 
 def hidden_sizes(text: str) -> tuple[int, ...]:
+    """``--hidden``: read by :func:`digitgui.core.training.parse_hidden`, as the app reads its
+    "Hidden layers" field."""
+    from ..core.training import parse_hidden
+
     try:
-        sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected layer sizes like 32,32, got {text!r}") from None
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"expected positive layer sizes like 32,32, got {text!r}")
-    return sizes
+        return parse_hidden(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_data_dir_argument(parser: argparse.ArgumentParser, holds: str) -> None:
@@ -79,12 +82,28 @@ def warn(message: str) -> None:
 
 
 def check_writable(path: Path, example: str = "model.npz") -> None:
-    """Fail at once, before any slow work, when ``path`` cannot be a new file."""
+    """Fail at once, before any slow work, when ``path`` cannot be a new file: its folder is
+    missing, is not a folder, or cannot be written in (tried by creating and removing a
+    temporary file there, which also catches a read-only filesystem and a user who is root)."""
+    import tempfile
+
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    if not folder.exists():
         raise UsageError(f"{path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"{path}: {folder} is a file, not a folder")
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name such as {example}")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".digitgui-write-test-", dir=folder)
+    except OSError as e:
+        raise UsageError(
+            f"{path}: cannot write in the folder {folder} ({e.strerror or e}); "
+            "choose another folder"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def runs_folder(data_dir: Path | None) -> Path:

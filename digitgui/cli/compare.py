@@ -8,7 +8,6 @@ import argparse
 import dataclasses
 import itertools
 import json
-import re
 import sys
 import types
 import typing
@@ -37,7 +36,7 @@ EPILOG = """\
 {fields}
   Values are separated by commas and read as the setting's type: whole numbers
   (iterations=500,2000), numbers (lr=0.001,1e-2), words (optimizer=gd,adam), on/off
-  (early_stopping=on,off), hidden layer sizes joined by '-' (hidden=32-32,64,128-64),
+  (early_stopping=on,off), hidden layer sizes joined by '-' or 'x' (hidden=32-32,64,128x64),
   and 'none' where a setting may be empty (clip=none,5; batch_size=none or full: the
   whole training set at once). A dash in FIELD may stand for its underscore (batch-size).
 
@@ -124,7 +123,7 @@ def _read_value(field: str, kind: Any, text: str) -> Any:
         if kind is float:
             return float(text)
         if typing.get_origin(kind) is tuple:
-            return tuple(int(s) for s in re.split(r"[-x]", low))
+            return _hidden(field, text)
         return text
     except (KeyError, ValueError):
         expected = {bool: "on or off", int: "a whole number", float: "a number"}.get(
@@ -133,6 +132,18 @@ def _read_value(field: str, kind: Any, text: str) -> Any:
         if optional:
             expected += " or 'full'" if field == "batch_size" else " or 'none'"
         raise UsageError(f"--vary {field}={text}: expected {expected}") from None
+
+
+def _hidden(field: str, text: str) -> tuple[int, ...]:
+    """Hidden layer sizes, read as the app and ``train --hidden`` read them."""
+    from ..core.training import parse_hidden
+
+    try:
+        return parse_hidden(text)
+    except ValueError as e:
+        # Commas separate the runs here: a run's own sizes are joined with '-'.
+        message = str(e).replace("such as 32,32", "such as 64-32")
+        raise UsageError(f"--vary {field}={text}: {message}") from None
 
 
 def parse_vary(specs: list[str], base) -> list[tuple[str, list[Any]]]:

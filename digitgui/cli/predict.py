@@ -12,7 +12,13 @@ from ._common import UsageError
 
 def add_parser(sub) -> None:
     pr = sub.add_parser("predict", help="classify images of drawn digits")
-    pr.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
+    pr.add_argument(
+        "images",
+        nargs="+",
+        type=Path,
+        help="image files (PNG, JPEG, ...; one picture each, at most 50 megapixels); each gets "
+        "its answer or its error, and the exit code is 2 if any failed",
+    )
     pr.add_argument("--model", type=Path, help="model file (default: the shipped model)")
     pr.add_argument("--json", action="store_true", help="one JSON object per image")
 
@@ -26,52 +32,31 @@ def load_model(path: Path | None):
         raise UsageError(str(e)) from None
 
 
-def _read_image(path: Path):
-    """A grayscale float raster 0..1 with ink high, whatever the image's ink polarity."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
-                # Transparent pixels are background: composite onto white before going gray.
-                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(bg, im.convert("RGBA"))
-            gray = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder, not an image") from None
-    except (UnidentifiedImageError, OSError) as e:
-        raise UsageError(f"{path}: not a readable image ({e})") from None
-    # Most of any drawing is background: if the typical pixel is bright, the ink is dark.
-    if np.median(gray) > 0.5:
-        gray = 1.0 - gray
-    if min(gray.shape) < 32:
-        factor = -(-32 // min(gray.shape))
-        gray = np.kron(gray, np.ones((factor, factor)))
-    return gray
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..core.calibration import format_probability
     from ..core.preprocess import EmptyDrawingError, raster_to_digit
+    from ._image import read_drawing
 
     model = load_model(args.model)
     failures = 0
     for path in args.images:
         # One unreadable image costs its own answer, never the others'.
         try:
-            digit = raster_to_digit(_read_image(path))
-        except (UsageError, EmptyDrawingError, ValueError) as e:
-            msg = f"{path}: the image holds no ink" if isinstance(e, EmptyDrawingError) else str(e)
-            if args.json:
-                print(json.dumps({"image": str(path), "error": msg}))
+            digit = raster_to_digit(read_drawing(path))
+        except (UsageError, ValueError, MemoryError) as e:
+            if isinstance(e, EmptyDrawingError):
+                msg = f"{path}: the image holds no ink"
+            elif isinstance(e, MemoryError):
+                msg = f"{path}: too large to read in the memory available"
             else:
-                print(f"digitgui: error: {msg}", file=sys.stderr)
+                msg = str(e) if str(e).startswith(str(path)) else f"{path}: {e}"
+            if args.json:
+                print(json.dumps({"image": str(path), "error": msg}), flush=True)
+            else:
+                sys.stdout.flush()  # the answers before it come first when both go to a terminal
+                print(f"digitgui: error: {msg}", file=sys.stderr, flush=True)
             failures += 1
             continue
         probs = model.predict_proba(digit)

@@ -21,10 +21,18 @@ of a canvas pixel when a digit is added, before anything is stored).
 Safety: a save writes a temporary file in the same folder, fsyncs it, renames it over the
 collection and fsyncs the folder, so a crash or kill at any moment leaves either the old or the
 new file, never a mix. A file with unreadable lines is copied aside (``<name>.damaged-<time>``)
-before the readable entries are written back, and a file from a newer digitgui, or one that is not
-a collection at all, is refused without being touched. Keys this version does not know are kept.
-If another program (a second window) saved the file meanwhile, a save merges in the digits it
-added instead of overwriting them.
+before the readable entries are written back; when no copy can be made (a read-only folder, a
+full disk) the readable digits still open, the file is left as it is and nothing rewrites it
+until the copy can be made. A file from a newer digitgui, or one that is not a collection at
+all, is refused without being touched. Keys this version does not know are kept. If another
+program (a second window, the command line) saved the file meanwhile, a save merges in the
+digits it added instead of overwriting them: a lock (``<name>.lock`` next to the file, POSIX
+``flock``) is held from the check for such changes to the rename, so two programs adding digits
+at the same moment never lose one.
+
+Bounds: one digit holds at most :data:`MAX_STROKE_POINTS` stroke points and one line at most
+:data:`MAX_LINE_BYTES` bytes; a longer line is reported like any other damaged line (and never
+parsed), so a huge line cannot make the collection slow to open.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic_file import keep_aside, write_atomically
+from .atomic_file import keep_aside, locked, write_atomically
 from .preprocess import raster_to_digit
 from .strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH, Stroke, render_strokes
 
@@ -53,6 +61,8 @@ __all__ = [
     "DEFAULT_OVERSAMPLE",
     "FORMAT_VERSION",
     "HELD_OUT_FRACTION",
+    "MAX_LINE_BYTES",
+    "MAX_STROKE_POINTS",
     "CollectionFileError",
     "DigitCollection",
     "DigitEntry",
@@ -81,6 +91,12 @@ STALE_TEMP_SECONDS = 3600
 
 #: Stroke coordinates are kept to this many decimals of a canvas pixel.
 STROKE_DECIMALS = 2
+#: Stroke points one digit may hold: a digit drawn on the canvas has a few hundred (a point per
+#: half pixel of pen movement), a minute of scribbling a few thousand.
+MAX_STROKE_POINTS = 20_000
+#: Longest line of a collection file, in bytes (a digit at MAX_STROKE_POINTS takes under half).
+#: A longer line is not parsed at all: it is reported as damaged.
+MAX_LINE_BYTES = 2_000_000
 
 _KNOWN_KEYS = ("id", "label", "digit", "created", "strokes", "canvas")
 
@@ -198,6 +214,13 @@ def _check_canvas(size: Any) -> tuple[int, int]:
     return int(h), int(w)
 
 
+def _check_stroke_points(n: int) -> None:
+    if n > MAX_STROKE_POINTS:
+        raise ValueError(
+            f"{n:,} stroke points is too many for one digit (at most {MAX_STROKE_POINTS:,})"
+        )
+
+
 # --- JSON ----------------------------------------------------------------------------------------
 
 
@@ -245,6 +268,24 @@ def _numbers(value: Any, what: str) -> np.ndarray:
         raise ValueError(f"{what} has rows of different lengths") from None
 
 
+def _strokes_from_json(raw_strokes: Any) -> list[Stroke]:
+    if not isinstance(raw_strokes, list):
+        raise ValueError("strokes must be a list")
+    strokes: list[Stroke] = []
+    for s in raw_strokes:
+        if not isinstance(s, dict) or "points" not in s:
+            raise ValueError("each stroke must be an object with points")
+        points = _numbers(s["points"], "stroke points")
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError("stroke points must be [x, y] pairs")
+        width = s.get("width", DEFAULT_PEN_WIDTH)
+        if isinstance(width, bool) or not isinstance(width, (int, float)):
+            raise ValueError("stroke width must be a number")
+        strokes.append(Stroke(points, float(width)))  # Stroke checks finiteness and width > 0
+    _check_stroke_points(sum(len(s.points) for s in strokes))
+    return strokes
+
+
 def _entry_from_json(obj: Any) -> DigitEntry:
     """An entry from one parsed line; ``ValueError`` with a short reason if it is not usable."""
     if not isinstance(obj, dict):
@@ -267,20 +308,7 @@ def _entry_from_json(obj: Any) -> DigitEntry:
             ) from None
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
-    strokes: list[Stroke] = []
-    raw_strokes = obj.get("strokes") or []
-    if not isinstance(raw_strokes, list):
-        raise ValueError("strokes must be a list")
-    for s in raw_strokes:
-        if not isinstance(s, dict) or "points" not in s:
-            raise ValueError("each stroke must be an object with points")
-        points = _numbers(s["points"], "stroke points")
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise ValueError("stroke points must be [x, y] pairs")
-        width = s.get("width", DEFAULT_PEN_WIDTH)
-        if isinstance(width, bool) or not isinstance(width, (int, float)):
-            raise ValueError("stroke width must be a number")
-        strokes.append(Stroke(points, float(width)))  # Stroke checks finiteness and width > 0
+    strokes = _strokes_from_json(obj.get("strokes") or [])
     canvas = _check_canvas(obj["canvas"]) if obj.get("canvas") is not None else None
     entry = DigitEntry(
         id="",
@@ -337,6 +365,12 @@ def _parse(path: Path) -> _ParsedFile:  # noqa: C901 - one branch per kind of ba
         if not line.strip():
             continue
         saw_content = True
+        if len(line) > MAX_LINE_BYTES:
+            problems.append(
+                f"line {number}: {len(line):,} bytes is too long for one digit "
+                f"(at most {MAX_LINE_BYTES:,})"
+            )
+            continue
         try:
             text = line.decode("utf-8")
         except UnicodeDecodeError:
@@ -441,7 +475,9 @@ class DigitCollection:
     by the first :meth:`save`). Changes stay in memory until :meth:`save`. Unreadable lines are
     listed in :attr:`problems` (and :attr:`problem_message` says it in words); unless
     ``read_only``, the damaged file is first copied to :attr:`moved_aside` and then rewritten
-    with the readable entries. A file that must not be touched raises
+    with the readable entries. If the copy cannot be made (:attr:`aside_error` says why) the
+    readable digits open all the same, the file is left as it is, and :meth:`save` tries the
+    copy again before it writes anything. A file that must not be touched raises
     :class:`CollectionFileError`.
     """
 
@@ -462,6 +498,9 @@ class DigitCollection:
         self.merged_on_save = 0
         #: Why the readable entries of a damaged file could not be written back yet (or None).
         self.rewrite_error: str | None = None
+        #: Why the damaged file could not be copied aside (None when it was, or needed no copy):
+        #: until it is, the file is not rewritten.
+        self.aside_error: str | None = None
         if self.path.exists():
             self._load()
 
@@ -469,19 +508,43 @@ class DigitCollection:
 
     def _load(self) -> None:
         parsed = _parse(self.path)
+        self._take(parsed)
+        if self.problems and not self.read_only:
+            self._repair(parsed.raw)
+
+    def _take(self, parsed: _ParsedFile) -> None:
         self._entries = parsed.entries
         self._known_ids = {e.id for e in parsed.entries}
         self._disk_fingerprint = parsed.fingerprint
         self.problems = parsed.problems
-        if parsed.problems and not self.read_only:
-            # Copy first, then rewrite: at no moment is the damaged original the only copy
-            # missing, and a failure to rewrite leaves it where it was.
-            self.moved_aside = keep_aside(self.path, parsed.raw)
-            self._dirty = True
-            try:
-                self._write()
-            except OSError as e:
-                self.rewrite_error = f"{e.strerror or e}"
+
+    def _repair(self, raw: bytes) -> None:
+        """Copy the damaged file aside, then write back its readable entries (under the lock, so
+        another program's save cannot fall in between). When no copy can be made, the readable
+        entries are kept in memory and the file is left alone."""
+        try:
+            with locked(self.path):
+                if _fingerprint(self.path) != self._disk_fingerprint:
+                    # Saved by another program since it was read (perhaps repaired): read again.
+                    parsed = _parse(self.path)
+                    self._take(parsed)
+                    if not self.problems:
+                        return
+                    raw = parsed.raw
+                self._keep_damaged_aside(raw)
+                self._dirty = True
+                try:
+                    self._write()
+                except OSError as e:
+                    self.rewrite_error = f"{e.strerror or e}"
+        except OSError as e:  # the lock file or the copy could not be made
+            self.aside_error = f"{e.strerror or e}"
+
+    def _keep_damaged_aside(self, raw: bytes | None = None) -> None:
+        """Copy the file's damaged lines aside (its bytes as they are on disk, or ``raw``);
+        ``OSError`` when the copy cannot be written."""
+        self.moved_aside = keep_aside(self.path, self.path.read_bytes() if raw is None else raw)
+        self.aside_error = None
 
     @property
     def problem_message(self) -> str | None:
@@ -496,7 +559,12 @@ class DigitCollection:
         )
         if self.moved_aside is not None:
             text += f" The original file was kept as {self.moved_aside}."
-        if self.rewrite_error is not None:
+        if self.aside_error is not None:
+            text += (
+                f" The damaged line(s) could not be set aside in a copy ({self.aside_error}), "
+                "so the file was left as it is; it is rewritten only once that copy can be made."
+            )
+        elif self.rewrite_error is not None:
             text += f" The file could not be rewritten yet ({self.rewrite_error})."
         elif self.read_only:
             text += " The file was not changed."
@@ -544,6 +612,7 @@ class DigitCollection:
         stroke_list = tuple(
             Stroke(np.round(s.points, STROKE_DECIMALS), s.width) for s in stroke_list
         )
+        _check_stroke_points(sum(len(s.points) for s in stroke_list))
         entry = DigitEntry(
             id=uuid.uuid4().hex,
             label=_check_label(label),
@@ -552,6 +621,12 @@ class DigitCollection:
             strokes=stroke_list,
             canvas_size=_check_canvas(canvas_size),
         )
+        line = self._line(entry)
+        if len(line.encode("utf-8")) > MAX_LINE_BYTES:  # far-away points written at length
+            del self._lines[entry.id]
+            raise ValueError(
+                f"this digit's strokes take more than {MAX_LINE_BYTES:,} bytes; it was not added"
+            )
         self._append(entry)
         return entry
 
@@ -707,21 +782,32 @@ class DigitCollection:
     def save(self) -> Path:
         """Write the collection to :attr:`path` atomically; returns the path.
 
-        If another program changed the file since it was read (a second window, say), the digits
-        it added are merged in first (counted in :attr:`merged_on_save`) rather than overwritten.
+        If another program changed the file since it was read (a second window, the command
+        line), the digits it added are merged in first (counted in :attr:`merged_on_save`)
+        rather than overwritten. A lock on the file is held from that check to the rename, so
+        programs saving at the same moment take turns. Damaged lines are copied aside before
+        the file is rewritten without them; ``OSError`` (nothing written) if that copy cannot be
+        made.
         """
         if self.read_only:
             raise PermissionError(f"{self.path}: the collection was opened read-only")
         self.merged_on_save = 0
-        if _fingerprint(self.path) not in (None, self._disk_fingerprint):
-            parsed = _parse(self.path)  # raises, and writes nothing, for a file we must not touch
-            if parsed.problems:
-                self.moved_aside = keep_aside(self.path, parsed.raw)
-            for e in parsed.entries:
-                if e.id not in self._known_ids:
-                    self._append(e)
-                    self.merged_on_save += 1
-        self._write()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with locked(self.path):
+            if _fingerprint(self.path) not in (None, self._disk_fingerprint):
+                # _parse raises, and nothing is written, for a file we must not touch.
+                parsed = _parse(self.path)
+                if parsed.problems:
+                    self._keep_damaged_aside(parsed.raw)
+                else:
+                    self.aside_error = None  # replaced by a file with nothing to set aside
+                for e in parsed.entries:
+                    if e.id not in self._known_ids:
+                        self._append(e)
+                        self.merged_on_save += 1
+            elif self.aside_error is not None and self._disk_fingerprint is not None:
+                self._keep_damaged_aside()  # the copy that could not be made when it was opened
+            self._write()
         self.rewrite_error = None
         return self.path
 
