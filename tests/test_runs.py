@@ -233,7 +233,9 @@ def test_lr_changes_are_recorded() -> None:
     run = new_run(PRESETS["notebook"])
     run.record_progress([Rec(1, 0.1, 1, 2.0), Rec(2, 0.2, 2, 1.5, lr_changed=0.05)], 0.05)
     assert run.lr_changes == [(2, 0.05)]
-    assert run.seconds == pytest.approx(0.15)
+    # From the end of the first update, pauses excluded.
+    assert run.seconds == pytest.approx(0.1)
+    assert list(run.history.column("seconds")) == pytest.approx([0.0, 0.1])
     again = Run.from_json(json.loads(json.dumps(run.to_json())))
     assert again.lr_changes == [(2, 0.05)]
 

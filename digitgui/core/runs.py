@@ -132,6 +132,8 @@ class RunHistory:
     def __init__(self, capacity: int = 1024) -> None:
         self._data = np.full((max(16, int(capacity)), len(HISTORY_COLUMNS)), np.nan)
         self._n = 0
+        #: The run's clock at the end of its first update (what ``seconds`` counts from).
+        self.start: float | None = None
 
     def __len__(self) -> int:
         return self._n
@@ -167,8 +169,17 @@ class RunHistory:
         for r in records:
             if r.done:
                 continue
+            if self.start is None:
+                # Training time counts from the end of the first update (as `digitgui train
+                # --json` counts it): imports and data preparation are not training.
+                self.start = r.elapsed - paused_seconds
             self.append(
-                r.iteration, r.elapsed - paused_seconds, r.epoch, r.cost, r.val_cost, r.val_acc
+                r.iteration,
+                r.elapsed - paused_seconds - self.start,
+                r.epoch,
+                r.cost,
+                r.val_cost,
+                r.val_acc,
             )
 
     def column(self, name: str) -> np.ndarray:
@@ -221,7 +232,8 @@ class Run:
     #: Accuracy on real handwriting (a fixed sample of pendigits.tes drawn with the app's pen),
     #: when the run was evaluated on it.
     handwriting_acc: float | None = None
-    #: Seconds of training (pauses excluded) and iterations done.
+    #: Seconds of training (from the end of the first update, pauses excluded) and iterations
+    #: done.
     seconds: float = 0.0
     iterations_done: int = 0
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
@@ -252,7 +264,7 @@ class Run:
         last = next((r for r in reversed(records) if not r.done), None)
         if last is not None:
             self.iterations_done = last.iteration
-            self.seconds = max(0.0, last.elapsed - paused_seconds)
+            self.seconds = max(0.0, last.elapsed - paused_seconds - (self.history.start or 0.0))
         for r in records:
             lr = getattr(r, "lr_changed", None)
             if lr is not None:
@@ -265,7 +277,8 @@ class Run:
         self.train_acc, self.val_acc, self.test_acc = final.train_acc, final.val_acc, final.test_acc
         self.iterations_done = final.iteration
         if self.seconds <= 0:
-            self.seconds = max(0.0, final.elapsed - paused_seconds)
+            start = self.history.start or 0.0
+            self.seconds = max(0.0, final.elapsed - paused_seconds - start)
         h = self.history
         if not len(h) or h.column("iteration")[-1] < final.iteration:
             # The last update's cost travels in the final record. Its time includes the final
