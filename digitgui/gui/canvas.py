@@ -12,17 +12,28 @@ its cells becomes one of the 64 numbers the network sees.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from digitgui.core.preprocess import EmptyDrawingError, frame_window, raster_to_digit
 from digitgui.core.strokes import CANVAS_SIZE, DEFAULT_PEN_WIDTH, Stroke, draw_segment, draw_stroke
 
+from .accessibility import paint_focus_ring
 from .palette import blend, ink_color_table
 
 __all__ = ["MAX_PEN_WIDTH", "MIN_PEN_WIDTH", "DrawingCanvas"]
@@ -85,6 +96,9 @@ class DrawingCanvas(QWidget):
             "Draw a digit with the left mouse button. The faint grid shows how the drawing is "
             "cut into the 8x8 cells the network sees."
         )
+        self.setAccessibleName("Drawing canvas")
+        # Tab reaches it (keys 0-9 keep the drawing in My digits); the focus ring shows it.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._apply_palette()
 
     # public API -----------------------------------------------------------------------------------
@@ -145,8 +159,15 @@ class DrawingCanvas(QWidget):
 
     def set_pen_width(self, width: float) -> None:
         """Pen diameter in canvas pixels, clamped to MIN_PEN_WIDTH..MAX_PEN_WIDTH; applies to the
-        next stroke."""
-        width = float(min(max(width, MIN_PEN_WIDTH), MAX_PEN_WIDTH))
+        next stroke. A width that is no number (NaN, e.g. from a damaged settings file) leaves
+        the pen as it is: painting a stroke of NaN width crashed the process."""
+        try:
+            width = float(width)
+        except (TypeError, ValueError):
+            return
+        if math.isnan(width):
+            return
+        width = min(max(width, MIN_PEN_WIDTH), MAX_PEN_WIDTH)
         if width != self._pen_width:
             self._pen_width = width
             self.penWidthChanged.emit(width)
@@ -299,6 +320,14 @@ class DrawingCanvas(QWidget):
             self._apply_palette()
         super().changeEvent(event)
 
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update()  # the focus ring
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
     def _apply_palette(self) -> None:
         self._image.setColorTable(ink_color_table(self.palette()))
         self.update()
@@ -327,9 +356,12 @@ class DrawingCanvas(QWidget):
                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                 "Draw a digit here\n(tall and centred, like on a form)",
             )
-            painter.end()
-            return
-        self._paint_grid(painter, target, text)
+        else:
+            self._paint_grid(painter, target, text)
+        if self.hasFocus():
+            # Around the drawing square, where keys 0-9 add the drawing to My digits.
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            paint_focus_ring(painter, target, pal)
         painter.end()
 
     def _paint_grid(self, painter: QPainter, target: QRectF, text: QColor) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from digitgui.core.runs import Run
 
+from .accessibility import hidden_focus_rings
 from .palette import run_color
 
 __all__ = ["X_AXES", "CostAxis", "CostPlot", "configure_pyqtgraph", "decade_label"]
@@ -575,7 +576,9 @@ class CostPlot(pg.GraphicsLayoutWidget):
         suffix = path.suffix.lower()
         self.hide_hover()
         if suffix == ".png":
-            if not self.grab().save(str(path), "PNG"):
+            with hidden_focus_rings(self):
+                image = self.grab()
+            if not image.save(str(path), "PNG"):
                 raise OSError(f"{path}: the file cannot be written")
         elif suffix == ".svg":
             # Qt's own SVG painter: pyqtgraph's SVGExporter fails on some items (text labels).
@@ -592,7 +595,8 @@ class CostPlot(pg.GraphicsLayoutWidget):
             generator.setTitle("digitgui runs")
             painter = QPainter(generator)
             try:
-                self.render(painter)
+                with hidden_focus_rings(self):
+                    self.render(painter)
             finally:
                 painter.end()
             if not path.exists() or path.stat().st_size == 0:

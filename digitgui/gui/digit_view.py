@@ -28,6 +28,8 @@ class DigitView(QWidget):
             "The drawing reduced the way load_digits was made: 64 cells, each counting ink "
             "pixels in a 4x4 block of a 32x32 frame (0 = empty, 16 = full)."
         )
+        self.setAccessibleName("What the network sees: the drawing as 8x8 cells of 0 to 16")
+        self.setAccessibleDescription("Empty: nothing drawn.")
 
     def sizeHint(self) -> QSize:
         return QSize(184, 184)
@@ -44,7 +46,17 @@ class DigitView(QWidget):
     def set_digit(self, digit: np.ndarray | None) -> None:
         """Show ``digit`` (anything reshaping to ``(8, 8)``, values 0..16), or the hint if None."""
         self._digit = None if digit is None else np.asarray(digit, dtype=np.float64).reshape(8, 8)
+        self.setAccessibleDescription(self.spoken_text())
         self.update()
+
+    def spoken_text(self) -> str:
+        """The 64 values row by row, as a screen reader gets them (the accessible
+        description)."""
+        if self._digit is None:
+            return "Empty: nothing drawn."
+        return " ".join(
+            f"Row {r}: {', '.join(f'{v:g}' for v in row)}." for r, row in enumerate(self._digit)
+        )
 
     def _grid_rect(self) -> QRectF:
         side = float(min(self.width(), self.height()))

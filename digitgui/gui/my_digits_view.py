@@ -97,6 +97,7 @@ class MyDigitsView(QWidget):
         for d in range(10):
             b = QPushButton(str(d))
             b.setObjectName(f"addButton{d}")
+            b.setAccessibleName(f"Add the drawing as {d}")
             b.setToolTip(
                 f"Add the drawing on the canvas to my digits, labelled {d} "
                 f"(or press {d} while drawing)"
@@ -129,6 +130,7 @@ class MyDigitsView(QWidget):
         self._model = DigitGalleryModel(collection, self)
         self._gallery = QListView()
         self._gallery.setObjectName("myDigitsGallery")
+        self._gallery.setAccessibleName("My digits")
         self._gallery.setModel(self._model)
         self._gallery.setViewMode(QListView.ViewMode.IconMode)
         self._gallery.setIconSize(QSize(ICON_SIDE, ICON_SIDE))
@@ -197,7 +199,10 @@ class MyDigitsView(QWidget):
         )
         train_row = QHBoxLayout()
         train_row.addWidget(self._use_check)
-        train_row.addWidget(QLabel("copies of each:"))
+        copies_label = QLabel("copies of each:")
+        copies_label.setBuddy(self._oversample_spin)
+        self._oversample_spin.setAccessibleName("Copies of each of my digits in training")
+        train_row.addWidget(copies_label)
         train_row.addWidget(self._oversample_spin)
         train_row.addStretch(1)
 

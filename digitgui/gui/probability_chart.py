@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from digitgui.core.calibration import format_probability
 from digitgui.core.reading import Reading
 
+from .accessibility import add_focus_ring
 from .palette import blend, readable_on, warning_color
 
 __all__ = ["ProbabilityChart"]
@@ -192,6 +193,12 @@ class ProbabilityChart(QWidget):
         layout.addWidget(self.warning_label)
         layout.addWidget(self.bars, 1)
         self._style_warning()
+        # The answer is painted; a screen reader gets it as text (``spoken_text``), and Tab
+        # stops here so that it can be read at any time.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        add_focus_ring(self)
+        self.bars.setAccessibleName("Probability of each digit")
+        self._update_accessible_text()
 
     # public ---------------------------------------------------------------------------------------
 
@@ -222,6 +229,22 @@ class ProbabilityChart(QWidget):
         # Rounding can leave a softmax output a hair outside [0, 1].
         return [format_probability(min(max(float(p), 0.0), 1.0)) for p in self._probs]
 
+    def spoken_text(self) -> str:
+        """The answer in words, as a screen reader gets it (the chart's accessible name):
+        ``"Guess: 7, 93.1% probability"``, ``"Not sure: 3 or 8? 3: 45.0%, 8: 40.0%"``, or the
+        hint when there is nothing to read."""
+        if self._probs is None:
+            return self._hint
+        values = self.value_texts()
+        best = int(np.argmax(self._probs))
+        reading = self._reading
+        if reading is not None and not reading.sure:
+            second = reading.runner_up
+            return (
+                f"Not sure: {reading.headline} {best}: {values[best]}, {second}: {values[second]}"
+            )
+        return f"Guess: {best}, {values[best]} probability"
+
     def set_reading(self, reading: Reading | None) -> None:
         """Show a reading of the drawing (headline, warning, bars), or the hint when None."""
         self._reading = reading
@@ -244,12 +267,32 @@ class ProbabilityChart(QWidget):
     def set_hint(self, text: str) -> None:
         self._hint = text
         self.headline.update()
+        self._update_accessible_text()
 
     # internals ------------------------------------------------------------------------------------
 
     def _repaint(self) -> None:
         self.headline.update()
         self.bars.update()
+        self._update_accessible_text()
+
+    def _update_accessible_text(self) -> None:
+        """The painted answer as text: the chart's and the headline's accessible names say the
+        guess, the descriptions add the warning and all ten probabilities."""
+        spoken = self.spoken_text()
+        values = self.value_texts()
+        every = "; ".join(f"{d}: {v}" for d, v in enumerate(values))
+        parts = []
+        if self.warning_label.isVisibleTo(self) and self.warning_label.text():
+            parts.append(self.warning_label.text())
+        if every:
+            parts.append(f"Probability of each digit: {every}.")
+        description = " ".join(parts)
+        if self.accessibleName() != f"The network's guess. {spoken}":
+            self.setAccessibleName(f"The network's guess. {spoken}")
+        self.setAccessibleDescription(description)
+        self.headline.setAccessibleName(spoken)
+        self.bars.setAccessibleDescription(every)
 
     def _style_warning(self) -> None:
         """Colour the warning from this chart's palette, which it inherits from the window and

@@ -13,10 +13,21 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFont,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPen,
+)
+from PySide6.QtWidgets import QApplication, QSizePolicy, QToolTip, QWidget
 
 from ..core.calibration import ReliabilityTable, format_probability
+from .accessibility import grid_key_target, paint_focus_ring
 from .palette import accent_colors, blend, is_dark
 
 __all__ = ["ReliabilityDiagram", "render_reliability_png"]
@@ -38,7 +49,10 @@ def gap_color(palette: QPalette) -> QColor:
 class ReliabilityDiagram(QWidget):
     """Accuracy against confidence, one bar per non-empty bin of a
     :class:`~digitgui.core.calibration.ReliabilityTable`, with the diagonal of perfect
-    calibration and a caption with the calibration error and the number of drawings."""
+    calibration and a caption with the calibration error and the number of drawings.
+
+    Hovering a bar says what it holds; with the keyboard focus, Left, Right, Home and End go
+    from bar to bar and say the same."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,8 +61,13 @@ class ReliabilityDiagram(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 260)
         self.setToolTip(EXPLANATION)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName(
+            "Reliability diagram: how often the network was right against how sure it was"
+        )
         self._table: ReliabilityTable | None = None
         self._title = ""
+        self._cursor: int | None = None  # the bin chosen with the keyboard
 
     # public ---------------------------------------------------------------------------------------
 
@@ -62,8 +81,27 @@ class ReliabilityDiagram(QWidget):
         """Show ``table`` (None: nothing to show yet) under ``title``."""
         self._table = table
         self._title = title
+        self._cursor = None
         self.setToolTip(EXPLANATION)
+        self.setAccessibleDescription(self.caption())
         self.update()
+
+    def bin_text(self, i: int) -> str:
+        """What bin ``i`` holds, in words (its tooltip without the explanation)."""
+        t = self._table
+        if t is None:
+            return ""
+        n = int(t.counts[i])
+        lo, hi = 100 * t.edges[i], 100 * t.edges[i + 1]
+        return (
+            f"{n:,} drawing{'s' if n != 1 else ''} read with {lo:.0f}–{hi:.0f}% confidence:\n"
+            f"the network was {format_probability(t.confidence[i])} sure on average,\n"
+            f"and right {format_probability(t.accuracy[i])} of the time."
+        )
+
+    def current_bin(self) -> int | None:
+        """The bin chosen with the keyboard, or None."""
+        return self._cursor
 
     def caption(self) -> str:
         """The line under the plot: ``"Calibration error 0.012 on 3,498 drawings"``."""
@@ -120,19 +158,53 @@ class ReliabilityDiagram(QWidget):
         if i is None or t is None:
             self.setToolTip(EXPLANATION)
         else:
-            n = int(t.counts[i])
-            lo, hi = 100 * t.edges[i], 100 * t.edges[i + 1]
-            self.setToolTip(
-                f"{n:,} drawing{'s' if n != 1 else ''} read with {lo:.0f}–{hi:.0f}% confidence:\n"
-                f"the network was {format_probability(t.confidence[i])} sure on average,\n"
-                f"and right {format_probability(t.accuracy[i])} of the time.\n\n{EXPLANATION}"
-            )
+            self.setToolTip(f"{self.bin_text(i)}\n\n{EXPLANATION}")
         super().mouseMoveEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        t = self._table
+        bins = [] if t is None else [int(i) for i in np.flatnonzero(t.counts)]
+        current = bins.index(self._cursor) if self._cursor in bins else None
+        target = grid_key_target(event, current, len(bins), len(bins))
+        if target is None:
+            super().keyPressEvent(event)
+            return
+        self._cursor = bins[target]
+        text = self.bin_text(self._cursor)
+        self.setAccessibleDescription(text.replace("\n", " "))
+        column = self._column(self._cursor)
+        QToolTip.showText(self.mapToGlobal(column.center().toPoint()), text, self)
+        self.update()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update()  # the focus ring
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
+    def _column(self, i: int) -> QRectF:
+        """Bin ``i``'s column of the plot, from bottom to top."""
+        t = self._table
+        plot = self.plot_rect()
+        a = self._to_widget(plot, float(t.edges[i]), 1)
+        b = self._to_widget(plot, float(t.edges[i + 1]), 0)
+        return QRectF(a, b)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint(p)
+        if self.hasFocus():
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            paint_focus_ring(p, QRectF(self.rect()), self.palette())
+            if self._cursor is not None and self._table is not None:
+                pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), 2)
+                pen.setStyle(Qt.PenStyle.DashLine)
+                p.setPen(pen)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(self._column(self._cursor).adjusted(1, 1, -1, -1))
         p.end()
 
     # painting -------------------------------------------------------------------------------------

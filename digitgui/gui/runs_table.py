@@ -88,6 +88,7 @@ class RunsTable(QTableWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.setAlternatingRowColors(True)
+        self.setTabKeyNavigation(False)  # Tab leaves the table; the arrows move inside it
         self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -186,6 +186,10 @@ class TrainingTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.settings_toggle)
         top.addStretch(1)
+        x_label = QLabel("&x axis")
+        x_label.setBuddy(self.x_axis_combo)  # what a screen reader names the combo by
+        x_label.setToolTip(self.x_axis_combo.toolTip())
+        top.addWidget(x_label)
         top.addWidget(self.x_axis_combo)
         top.addWidget(self.log_button)
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from digitgui.core.my_digits import default_collection_path
 
+from .accessibility import name_widgets
 from .insight import InsightPanel
 from .my_digits_view import MyDigitsView
 from .reference import novelty_reference_future
@@ -45,6 +46,7 @@ def build_insight_views(w, deferred: bool) -> None:
     w._insight_connected = False
     if not deferred:
         connect_insight_views(w)
+    name_widgets(w)  # every interactive widget tells a screen reader what it is
 
 
 def connect_insight_views(w) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -19,6 +21,7 @@ from digitgui.core.calibration import format_probability
 from digitgui.core.insight import Attribution, explain
 from digitgui.core.model_io import DigitClassifier
 
+from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
 from .colormaps import NEGATIVE, POSITIVE, ink_rgb
 from .network_picker import NetworkPicker
 
@@ -31,7 +34,8 @@ SHOW_GRADIENT = 1  # gradient alone: where more ink would help
 class AttributionMap(QWidget):
     """The 8x8 input as the network sees it (ink in the text colour), with a square over each cell
     whose area is the size of a signed value and whose colour its sign (red +, blue -).
-    ``cellClicked(row, column)`` on a click."""
+    ``cellClicked(row, column)`` on a click, and when the arrow keys, Home or End move the
+    selection (Enter or Space confirm it)."""
 
     cellClicked = Signal(int, int)
 
@@ -40,6 +44,8 @@ class AttributionMap(QWidget):
         self.setObjectName("attributionMap")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Why this guess: the 8x8 cells, a square over each for its part")
         self._digit = np.zeros((8, 8))
         self._values = np.zeros((8, 8))
         self._clipped = np.zeros((8, 8), dtype=bool)
@@ -92,6 +98,30 @@ class AttributionMap(QWidget):
             return row, col
         return None
 
+    @property
+    def selected_cell(self) -> tuple[int, int] | None:
+        return self._selected
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        current = None if self._selected is None else 8 * self._selected[0] + self._selected[1]
+        target = grid_key_target(event, current, 64, 8)
+        if target is None and is_activation_key(event):
+            target = 0 if current is None else current
+        if target is None:
+            super().keyPressEvent(event)
+            return
+        cell = divmod(target, 8)
+        self.set_selected_cell(cell)
+        self.cellClicked.emit(*cell)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update()  # the focus ring
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             cell = self.cell_at(event.position())
@@ -128,6 +158,8 @@ class AttributionMap(QWidget):
         if self._selected is not None:
             p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
             p.drawRect(self.cell_rect(*self._selected).adjusted(1, 1, -1, -1))
+        if self.hasFocus():
+            paint_focus_ring(p, QRectF(self.rect()), pal)
         p.end()
 
 
@@ -194,7 +226,7 @@ class AttributionView(QWidget):
         self.legend = QLabel()
         self.legend.setObjectName("attributionLegend")
         self.legend.setWordWrap(True)
-        self.cell_info = QLabel("Click a cell to see its numbers.")
+        self.cell_info = QLabel("Click a cell (or use the arrow keys) to see its numbers.")
         self.cell_info.setObjectName("attributionCellInfo")
         self.cell_info.setWordWrap(True)
         note = QLabel(
@@ -299,8 +331,9 @@ class AttributionView(QWidget):
                 f"<b style='color:{_hex(NEGATIVE)}'>blue</b>: it lowered it. Square area: how "
                 "much. Empty cells add nothing."
             )
-        self.cell_info.setText("Click a cell to see its numbers.")
+        self.cell_info.setText("Click a cell (or use the arrow keys) to see its numbers.")
         self.map.set_selected_cell(None)
+        self.map.setAccessibleDescription(re.sub(r"<[^>]+>", "", summary))
 
     def _on_map_cellClicked(self, row: int, col: int) -> None:
         a = self._attribution
@@ -314,6 +347,7 @@ class AttributionView(QWidget):
         if a.clipped[row, col]:
             text += " (clipped: more ink here changes nothing)"
         self.cell_info.setText(text)
+        self.map.setAccessibleDescription(text)
 
 
 def _pct(p: float) -> str:

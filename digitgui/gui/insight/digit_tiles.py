@@ -1,4 +1,6 @@
-"""Small clickable pictures of 8x8 digits, alone or in a scrolling gallery."""
+"""Small clickable pictures of 8x8 digits, alone or in a scrolling gallery. In the gallery the
+arrow keys, Home and End move a cursor (the focus ring) from tile to tile, and Enter or Space
+picks the tile under it, as a click does."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QGridLayout, QScrollArea, QSizePolicy, QWidget
 
+from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
 from .colormaps import ink_rgb
 
 __all__ = ["DigitGallery", "DigitTile", "TileContent"]
@@ -45,6 +48,7 @@ class DigitTile(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self._content: TileContent | None = None
         self._selected = False
+        self._focus_mark = False
         if content is not None:
             self.set_content(content)
 
@@ -55,12 +59,29 @@ class DigitTile(QWidget):
     def set_content(self, content: TileContent) -> None:
         self._content = content
         self.setToolTip(content.tooltip)
+        self.setAccessibleName(self.spoken_text())
         self.updateGeometry()
         self.update()
+
+    def spoken_text(self) -> str:
+        """The tile in words: its title and subtitle."""
+        c = self._content
+        if c is None:
+            return ""
+        return f"{c.title}, {c.subtitle}" if c.subtitle else c.title
 
     def set_selected(self, selected: bool) -> None:
         self._selected = selected
         self.update()
+
+    def set_focus_mark(self, marked: bool) -> None:
+        """Draw the focus ring: the gallery has the keyboard focus and its cursor is here."""
+        if marked != self._focus_mark:
+            self._focus_mark = marked
+            self.update()
+
+    def has_focus_mark(self) -> bool:
+        return self._focus_mark
 
     def sizeHint(self) -> QSize:
         line = self.fontMetrics().height()
@@ -112,6 +133,8 @@ class DigitTile(QWidget):
         y += line + 2
         if c.probabilities is not None:
             self._paint_bars(p, x0, y, side, c.probabilities, c.marked_class)
+        if self._focus_mark:
+            paint_focus_ring(p, QRectF(self.rect()), pal)
         p.end()
 
     def _paint_bars(self, p: QPainter, x0: float, y: float, width: float, probs, marked) -> None:
@@ -141,12 +164,15 @@ class DigitTile(QWidget):
 
 
 class DigitGallery(QScrollArea):
-    """A scrolling grid of :class:`DigitTile`; ``digitClicked(index)`` names the clicked tile."""
+    """A scrolling grid of :class:`DigitTile`; ``digitClicked(index)`` names the clicked tile
+    (or the one picked with Enter or Space). A single Tab stop, taken only when it has tiles."""
 
     digitClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._current: int | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self._inner = QWidget()
@@ -161,11 +187,31 @@ class DigitGallery(QScrollArea):
     def tiles(self) -> list[DigitTile]:
         return list(self._tiles)
 
+    def current_index(self) -> int | None:
+        """The tile under the keyboard cursor, or None."""
+        return self._current
+
+    def set_current_index(self, index: int | None) -> None:
+        """Put the keyboard cursor on tile ``index`` (scrolled into view), or nowhere."""
+        if index is not None and not 0 <= index < len(self._tiles):
+            index = None
+        self._current = index
+        self._mark_current()
+        if index is not None:
+            self.ensureWidgetVisible(self._tiles[index])
+            self.setAccessibleDescription(self._tiles[index].spoken_text())
+
+    def _mark_current(self) -> None:
+        focused = self.hasFocus()
+        for i, tile in enumerate(self._tiles):
+            tile.set_focus_mark(focused and i == self._current)
+
     def set_tiles(self, contents: Sequence[TileContent]) -> None:
         """Show these tiles (replacing any before), reusing tile widgets where possible."""
         while len(self._tiles) > len(contents):
             tile = self._tiles.pop()
             self._grid.removeWidget(tile)
+            tile.hide()  # at once: it is deleted only when the event loop gets there
             tile.deleteLater()
         for i, content in enumerate(contents):
             if i < len(self._tiles):
@@ -177,13 +223,52 @@ class DigitGallery(QScrollArea):
                 self._tiles.append(tile)
         self._columns = 0  # force a new layout
         self._relayout()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus if self._tiles else Qt.FocusPolicy.NoFocus)
+        # The cursor stays where it was while there are tiles enough (new contents, same place).
+        current = self._current
+        if current is not None and current >= len(self._tiles):
+            current = len(self._tiles) - 1 if self._tiles else None
+        self._current = None
+        self.setAccessibleDescription("")
+        if current is None and self.hasFocus() and self._tiles:
+            current = 0
+        if current is not None:
+            self.set_current_index(current)
+        else:
+            self._mark_current()
 
     def _on_tile_clicked(self) -> None:
         tile = self.sender()
         if tile in self._tiles:
-            for t in self._tiles:
-                t.set_selected(t is tile)
-            self.digitClicked.emit(self._tiles.index(tile))
+            self._pick(self._tiles.index(tile))
+
+    def _pick(self, index: int) -> None:
+        for i, t in enumerate(self._tiles):
+            t.set_selected(i == index)
+        self.set_current_index(index)
+        self.digitClicked.emit(index)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        target = grid_key_target(event, self._current, len(self._tiles), max(1, self._columns))
+        if target is not None:
+            self.set_current_index(target)
+            return
+        if is_activation_key(event) and self._current is not None:
+            self._pick(self._current)
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if self._current is None and self._tiles:
+            selected = [i for i, t in enumerate(self._tiles) if t._selected]
+            self.set_current_index(selected[0] if selected else 0)
+        else:
+            self._mark_current()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self._mark_current()
 
     def _relayout(self) -> None:
         if not self._tiles:

@@ -6,13 +6,14 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from digitgui.core.calibration import format_probability
 from digitgui.core.insight import GuessHistory
 
+from ..accessibility import add_focus_ring, grid_key_target
 from .colormaps import class_color, style_plot
 
 __all__ = ["GuessHistoryView"]
@@ -27,7 +28,8 @@ class GuessHistoryView(QWidget):
     """While the network trains, how its answer for the current drawing changes: one curve per
     class, probability against iteration, from the snapshots the training run attaches to its
     progress records. Clicking the plot reads off the probabilities at that iteration
-    (``iterationSelected(iteration)``).
+    (``iterationSelected(iteration)``); with the plot focused, Left, Right, Home and End step
+    through the snapshots and Escape goes back to the newest.
 
     Feed it the window's ``trainingProgress`` batches with :meth:`add_progress` (a record seen
     twice, like the final one that also comes with ``trainingFinished``, counts once; a record
@@ -51,6 +53,12 @@ class GuessHistoryView(QWidget):
 
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("guessHistoryPlotWidget")
+        self.plot.setAccessibleName(
+            "Guess history: each digit's probability against iteration; Left and Right step "
+            "through the snapshots"
+        )
+        add_focus_ring(self.plot)
+        self.plot.installEventFilter(self)
         style_plot(self.plot, self.palette())
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -162,6 +170,24 @@ class GuessHistoryView(QWidget):
     def _on_redraw_timer_timeout(self) -> None:
         self._redraw()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.plot and event.type() == QEvent.Type.KeyPress:
+            its = self._history.iterations
+            if event.key() == Qt.Key.Key_Escape and self._selected is not None:
+                self._selected = None
+                self._redraw()
+                return True
+            current = None
+            if self._selected is not None and self._selected in its:
+                current = int(np.flatnonzero(its == self._selected)[0])
+            elif len(its):
+                current = len(its) - 1  # the newest is shown when none is selected
+            row = grid_key_target(event, current, len(its), len(its))
+            if row is not None:
+                self.select_iteration(int(its[row]))
+                return True
+        return super().eventFilter(watched, event)
+
     def _on_scene_clicked(self, event) -> None:
         vb = self.plot.getPlotItem().vb
         if vb.sceneBoundingRect().contains(event.scenePos()):
@@ -182,6 +208,7 @@ class GuessHistoryView(QWidget):
                 if probs is None
                 else "Train the network to watch its answer for your drawing change."
             )
+            self.plot.setAccessibleDescription(self.status.text())
             return
         x = its.astype(np.float64)
         # One snapshot is a point, not a line: draw the points while there are few.
@@ -218,3 +245,4 @@ class GuessHistoryView(QWidget):
             )
         count = len(its)
         self.status.setText(f"{text} · {count} snapshot{'' if count == 1 else 's'}")
+        self.plot.setAccessibleDescription(self.status.text())

@@ -7,8 +7,17 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QLinearGradient, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QKeyEvent,
+    QLinearGradient,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from digitgui.core.insight import (
@@ -19,6 +28,7 @@ from digitgui.core.insight import (
 )
 from digitgui.core.model_io import DigitClassifier
 
+from ..accessibility import add_focus_ring, grid_key_target, is_activation_key, paint_focus_ring
 from .colormaps import (
     NEGATIVE,
     POSITIVE,
@@ -57,7 +67,8 @@ def _network(model: DigitClassifier | None, member: int) -> DigitClassifier | No
 
 class WeightTileGrid(QWidget):
     """One 8x8 tile per hidden unit (its incoming weights from the 64 pixels), a shared signed
-    colour scale, dead units crossed out. ``unitClicked(unit)`` on a click."""
+    colour scale, dead units crossed out. ``unitClicked(unit)`` on a click, and when the arrow
+    keys, Home or End move the selection (Enter or Space confirm it)."""
 
     unitClicked = Signal(int)
 
@@ -66,6 +77,8 @@ class WeightTileGrid(QWidget):
         self.setObjectName("weightTileGrid")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 140)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("First-layer units' weights, one tile per unit")
         self._tiles = np.zeros((0, 8, 8))
         self._dead = np.zeros(0, dtype=bool)
         self._fraction = np.zeros(0)
@@ -165,6 +178,25 @@ class WeightTileGrid(QWidget):
                 self.unitClicked.emit(unit)
         super().mouseReleaseEvent(event)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        n = len(self._tiles)
+        unit = grid_key_target(event, self._selected, n, self._columns())
+        if unit is None and is_activation_key(event) and n:
+            unit = 0 if self._selected is None else self._selected
+        if unit is None:
+            super().keyPressEvent(event)
+            return
+        self.set_selected_unit(unit)
+        self.unitClicked.emit(unit)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update()  # the focus ring
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
     def paintEvent(self, event) -> None:
         pal = self.palette()
         p = QPainter(self)
@@ -200,6 +232,8 @@ class WeightTileGrid(QWidget):
         if self._selected is not None and self._selected < len(self._images):
             p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
             p.drawRect(self.tile_rect(self._selected).adjusted(-2, -2, 2, 2))
+        if self.hasFocus():
+            paint_focus_ring(p, QRectF(self.rect()), pal)
         p.end()
 
 
@@ -363,11 +397,13 @@ class WeightTilesView(QWidget):
             f"Unit {unit}: {state}; bias {W0[0, unit]:+.3f}, weights from {w.min():+.3f} "
             f"to {w.max():+.3f}."
         )
+        self.grid.setAccessibleDescription(self.unit_info.text())
 
 
 class HiddenActivationsView(QWidget):
     """Bars of every hidden layer's activations for the current digit; dead units marked with a
-    red cross under their (always empty) bar. ``unitClicked(layer, unit)``, layers from 1."""
+    red cross under their (always empty) bar. ``unitClicked(layer, unit)``, layers from 1, on a
+    click on a bar, or when Left, Right, Home or End move the selection in a focused plot."""
 
     unitClicked = Signal(int, int)
 
@@ -383,6 +419,8 @@ class HiddenActivationsView(QWidget):
         self._plots: list[pg.PlotWidget] = []
         self._bars: list[pg.BarGraphItem] = []
         self._dead_marks: list[pg.ScatterPlotItem] = []
+        self._cursors: list[pg.InfiniteLine] = []
+        self._selected: tuple[int, int] | None = None  # (layer from 1, unit)
         self._live = LatestSnapshot(250, self)
         self._live.modelReady.connect(self._on_live_modelReady)
 
@@ -444,11 +482,17 @@ class HiddenActivationsView(QWidget):
         for plot in self._plots:
             self._plots_box.removeWidget(plot)
             plot.deleteLater()
-        self._plots, self._bars, self._dead_marks = [], [], []
+        self._plots, self._bars, self._dead_marks, self._cursors = [], [], [], []
+        self._selected = None
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         for l, h in enumerate(sizes):
             plot = pg.PlotWidget()
             plot.setObjectName(f"activationPlot{l + 1}")
+            plot.setAccessibleName(
+                f"Layer {l + 1} activations, {h} units: Left and Right pick a unit"
+            )
+            add_focus_ring(plot)
+            plot.installEventFilter(self)
             style_plot(plot, self.palette())
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
@@ -461,13 +505,19 @@ class HiddenActivationsView(QWidget):
             marks = pg.ScatterPlotItem(
                 symbol="x", size=9, pen=pg.mkPen(DEAD_MARK, width=2), brush=pg.mkBrush(DEAD_MARK)
             )
+            cursor = pg.InfiniteLine(
+                angle=90, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid))
+            )
+            cursor.setVisible(False)
             plot.addItem(bars)
             plot.addItem(marks)
+            plot.addItem(cursor, ignoreBounds=True)
             plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
             self._plots_box.addWidget(plot)
             self._plots.append(plot)
             self._bars.append(bars)
             self._dead_marks.append(marks)
+            self._cursors.append(cursor)
 
     def _refresh(self) -> None:
         model = self._network
@@ -521,10 +571,31 @@ class HiddenActivationsView(QWidget):
                     self.unitClicked.emit(l + 1, unit)
                 return
 
+    def selected_unit(self) -> tuple[int, int] | None:
+        """``(layer, unit)`` described now (layers counted from 1), or None."""
+        return self._selected
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and watched in self._plots:
+            layer = self._plots.index(watched) + 1
+            n = len(self._bars[layer - 1].opts["x"])
+            current = self._selected[1] if self._selected and self._selected[0] == layer else None
+            unit = grid_key_target(event, current, n, n)
+            if unit is not None and self._network is not None:
+                self.select_unit(layer, unit)
+                self.unitClicked.emit(layer, unit)
+                return True
+        return super().eventFilter(watched, event)
+
     def select_unit(self, layer: int, unit: int) -> None:
         """Describe one unit (layers counted from 1)."""
         if self._model is None or self._activity is None:
             return
+        self._selected = (layer, unit)
+        for l, cursor in enumerate(self._cursors):
+            cursor.setVisible(l == layer - 1)
+            if l == layer - 1:
+                cursor.setPos(unit)
         frac = self._activity.active_fraction[layer - 1][unit]
         dead = bool(self._activity.dead[layer - 1][unit])
         value = (
@@ -540,3 +611,5 @@ class HiddenActivationsView(QWidget):
                 else f"active on {100 * frac:.0f}% of training digits"
             )
         )
+        if layer - 1 < len(self._plots):
+            self._plots[layer - 1].setAccessibleDescription(self.unit_info.text())

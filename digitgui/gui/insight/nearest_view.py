@@ -40,8 +40,10 @@ class NearestExamplesView(QWidget):
         self.k_spin.setRange(1, 24)
         self.k_spin.setValue(k)
         self.k_spin.valueChanged.connect(self._on_k_spin_valueChanged)
+        self.k_spin.setAccessibleName("Number of nearest training digits shown")
         self.gallery = DigitGallery()
         self.gallery.setObjectName("nearestGallery")
+        self.gallery.setAccessibleName("Nearest training digits")
         self.gallery.digitClicked.connect(self._on_gallery_digitClicked)
         note = QLabel(
             "Distance is measured on the 64 inputs after the model's standardisation, the numbers "
@@ -54,7 +56,9 @@ class NearestExamplesView(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
-        top.addWidget(QLabel("show"))
+        show_label = QLabel("show")
+        show_label.setBuddy(self.k_spin)
+        top.addWidget(show_label)
         top.addWidget(self.k_spin)
         layout = QVBoxLayout(self)
         layout.addLayout(top)

@@ -46,6 +46,8 @@ class NetworkPicker(QWidget):
         self.combo = QComboBox()
         self.combo.setObjectName(f"{name}Combo")
         self.combo.setToolTip("Which of the model's networks this view shows")
+        self.combo.setAccessibleName("Network shown")
+        self.sentence.setBuddy(self.combo)  # the sentence, ending in "Show:", labels the choice
         self.combo.currentIndexChanged.connect(self._on_combo_currentIndexChanged)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -60,11 +60,19 @@ STAGE_COLORS = {  # a tint per stage in the list, readable in light and dark the
 
 class MatrixTable(QTableWidget):
     """A matrix as a table: each cell's number over a diverging colour (blue -, red +), headers
-    with NumPy's indices (row 0 of a weight matrix is the bias)."""
+    with NumPy's indices (row 0 of a weight matrix is the bias).
+
+    The arrow keys move from cell to cell; Tab and Shift+Tab leave the table (a weight matrix
+    has hundreds of cells to Tab through otherwise) and ``escapePressed`` asks its owner to
+    take the focus back."""
+
+    escapePressed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("matrixTable")
+        self.setAccessibleName("Matrix")
+        self.setTabKeyNavigation(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
@@ -72,6 +80,12 @@ class MatrixTable(QTableWidget):
 
     def value(self) -> np.ndarray:
         return self._value.copy()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.escapePressed.emit()
+            return
+        super().keyPressEvent(event)
 
     def set_matrix(self, m: LabelledMatrix, decimals: int | None = None) -> None:
         """Show ``m``; ``decimals`` fixes the number of decimals (default: chosen from the
@@ -171,7 +185,11 @@ class StepThroughView(QWidget):
         self.lr_spin.setValue(0.01)
         self.lr_spin.setToolTip("Learning rate of this one step")
         self._batch_widgets = []
+        self.source_combo.setAccessibleName("Which update step to show")
+        source_label = QLabel("Step on")
+        source_label.setBuddy(self.source_combo)
         controls = QHBoxLayout()
+        controls.addWidget(source_label)
         controls.addWidget(self.source_combo, 1)
         for text, widget in (
             ("first row", self.first_row_spin),
@@ -180,6 +198,7 @@ class StepThroughView(QWidget):
             ("lr", self.lr_spin),
         ):
             label = QLabel(text)
+            label.setBuddy(widget)
             controls.addWidget(label)
             controls.addWidget(widget)
             self._batch_widgets.append((label, widget))
@@ -200,6 +219,7 @@ class StepThroughView(QWidget):
 
         self.step_list = QListWidget()
         self.step_list.setObjectName("stepList")
+        self.step_list.setAccessibleName("The step's matrices, in the order they are computed")
         self.step_list.currentRowChanged.connect(self._on_step_list_currentRowChanged)
         self.prev_button = QPushButton("◀ Back")
         self.prev_button.setObjectName("stepPrevButton")
@@ -235,6 +255,7 @@ class StepThroughView(QWidget):
         self.meaning.setObjectName("stepMeaning")
         self.meaning.setWordWrap(True)
         self.table = MatrixTable()
+        self.table.escapePressed.connect(self._on_table_escapePressed)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -399,9 +420,14 @@ class StepThroughView(QWidget):
         # numbers can be compared digit for digit.
         notebook = self.source_combo.currentData() == SOURCE_NOTEBOOK
         self.table.set_matrix(m, 8 if notebook else None)
+        self.table.setAccessibleName(f"Matrix {m.name}, {rows} by {cols}")
+        self.table.setAccessibleDescription(f"{m.formula}: {m.meaning}")
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(row < len(self._step.matrices) - 1)
         self.stepChanged.emit(m.name)
+
+    def _on_table_escapePressed(self) -> None:
+        self.step_list.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_prev_button_clicked(self) -> None:
         self.step_list.setCurrentRow(max(0, self.step_list.currentRow() - 1))

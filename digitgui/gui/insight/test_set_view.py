@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,6 +26,7 @@ from digitgui.core.evaluation import COVERAGE
 from digitgui.core.insight import TestSetReport, evaluate_test_set
 from digitgui.core.model_io import DigitClassifier
 
+from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
 from ..reliability_diagram import ReliabilityDiagram
 from .colormaps import contrasting_text
 from .digit_tiles import DigitGallery, TileContent
@@ -46,7 +47,8 @@ class ConfusionMatrixWidget(QWidget):
 
     The diagonal is green, confusions red; the colour strength is the share of the row (the
     square root for confusions, so that a single mistake among 27 digits is still visible).
-    ``cellClicked(true_class, predicted_class)`` on a click.
+    ``cellClicked(true_class, predicted_class)`` on a click, and from the keyboard when the
+    arrow keys, Home or End move the selection (or Enter/Space confirm it).
     """
 
     cellClicked = Signal(int, int)
@@ -57,6 +59,8 @@ class ConfusionMatrixWidget(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(260, 260)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Confusion matrix: rows are the true digits, columns the readings")
         self._counts = np.zeros((10, 10), dtype=np.int64)
         self._selected: tuple[int, int] | None = None
 
@@ -73,7 +77,14 @@ class ConfusionMatrixWidget(QWidget):
 
     def set_selected_cell(self, cell: tuple[int, int] | None) -> None:
         self._selected = cell
+        self.setAccessibleDescription("" if cell is None else self.cell_text(*cell))
         self.update()
+
+    def cell_text(self, true_class: int, predicted_class: int) -> str:
+        """A cell in words: ``"3 test digits of true class 5 read as 9"``."""
+        n = int(self._counts[true_class, predicted_class])
+        what = "read correctly" if true_class == predicted_class else f"read as {predicted_class}"
+        return f"{n} test digit{'s' if n != 1 else ''} of true class {true_class} {what}"
 
     def sizeHint(self) -> QSize:
         return QSize(380, 380)
@@ -113,14 +124,28 @@ class ConfusionMatrixWidget(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         cell = self.cell_at(event.position())
-        if cell is None:
-            self.setToolTip("")
-        else:
-            t, p = cell
-            n = int(self._counts[t, p])
-            what = "read correctly" if t == p else f"read as {p}"
-            self.setToolTip(f"{n} test digit{'s' if n != 1 else ''} of true class {t} {what}")
+        self.setToolTip("" if cell is None else self.cell_text(*cell))
         super().mouseMoveEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        current = None if self._selected is None else 10 * self._selected[0] + self._selected[1]
+        target = grid_key_target(event, current, 100, 10)
+        if target is None and is_activation_key(event):
+            target = 0 if current is None else current
+        if target is None:
+            super().keyPressEvent(event)
+            return
+        cell = divmod(target, 10)
+        self.set_selected_cell(cell)
+        self.cellClicked.emit(*cell)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.update()  # the focus ring
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.update()
+        super().focusOutEvent(event)
 
     def paintEvent(self, event) -> None:
         pal = self.palette()
@@ -174,6 +199,8 @@ class ConfusionMatrixWidget(QWidget):
         if self._selected is not None:
             p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
             p.drawRect(self.cell_rect(*self._selected).adjusted(1, 1, -1, -1))
+        if self.hasFocus():
+            paint_focus_ring(p, QRectF(self.rect()), pal)
         p.end()
 
 
@@ -219,8 +246,10 @@ class TestSetView(QWidget):
         self.table.setHorizontalHeaderLabels(["digits", "recall", "precision"])
         self.table.setVerticalHeaderLabels([str(d) for d in range(10)])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Read with the arrow keys; Tab leaves the table.
+        self.table.setTabKeyNavigation(False)
+        self.table.setAccessibleName("Recall and precision of each digit")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
@@ -239,6 +268,7 @@ class TestSetView(QWidget):
         self.gallery_label.setWordWrap(True)
         self.gallery = DigitGallery()
         self.gallery.setObjectName("testDigitGallery")
+        self.gallery.setAccessibleName("Test digits of the selected cell")
         self.gallery.setMinimumHeight(150)
         self.gallery.digitClicked.connect(self._on_gallery_digitClicked)
 
