@@ -280,9 +280,31 @@ def test_python_dash_m_and_version():
 )
 def test_the_app_is_the_default_command_and_takes_a_model(monkeypatch, argv, expected):
     opened = []
-    monkeypatch.setattr("digitgui.cli._gui", lambda model: opened.append(model) or 0)
+    monkeypatch.setattr(
+        "digitgui.cli._gui", lambda model, data_dir=None: opened.append(model) or 0
+    )
     assert main(argv) == 0
     assert opened == [None if expected is None else Path(expected)]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--data-dir", "d"], ["gui", "--data-dir", "d"], ["--data-dir", "d", "--model", "m.npz"]],
+)
+def test_the_app_takes_a_data_dir(monkeypatch, argv):
+    opened = []
+    monkeypatch.setattr(
+        "digitgui.cli._gui", lambda model, data_dir=None: opened.append(data_dir) or 0
+    )
+    assert main(argv) == 0
+    assert opened == [Path("d")]
+
+
+def test_help_names_the_model_option_plainly(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "--model PATH" in out and "GUI_MODEL" not in out and "--data-dir DIR" in out
 
 
 def test_training_on_handwriting_without_the_packed_pendigits_exits_2_in_one_sentence(

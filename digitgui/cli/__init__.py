@@ -44,11 +44,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         dest="gui_model",
         type=Path,
+        metavar="PATH",
         help="with no command: open the app with this model file",
+    )
+    p.add_argument(
+        "--data-dir",
+        dest="gui_data_dir",
+        type=Path,
+        metavar="DIR",
+        help="with no command: the app's folder for My digits and kept runs (default: "
+        "$DIGITGUI_DATA_DIR, else the user data folder)",
     )
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     g = sub.add_parser("gui", help="open the app (the default command)")
-    g.add_argument("--model", type=Path, help="model file to load instead of the shipped one")
+    g.add_argument(
+        "--model", type=Path, metavar="PATH", help="model file to load instead of the shipped one"
+    )
+    g.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder for My digits and kept runs (default: $DIGITGUI_DATA_DIR, else the user "
+        "data folder)",
+    )
     for module in COMMANDS.values():
         module.add_parser(sub)
     return p
@@ -61,7 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         command = args.command or "gui"
         if command == "gui":
-            return _gui(getattr(args, "model", None) or args.gui_model)
+            model = getattr(args, "model", None) or args.gui_model
+            data_dir = getattr(args, "data_dir", None) or args.gui_data_dir
+            return _gui(model, data_dir)
         return COMMANDS[command].run(args)
     except UsageError as e:
         print(f"digitgui: error: {e}", file=sys.stderr)
@@ -77,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _gui(model: Path | None) -> int:
+def _gui(model: Path | None, data_dir: Path | None = None) -> int:
     from ..gui.app import run
 
-    return run(model)
+    return run(model, data_dir)
