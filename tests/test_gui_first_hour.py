@@ -281,3 +281,19 @@ def test_the_first_window_fits_a_small_screen(qtbot):
     assert w.height() <= area.height()
     assert w.width() <= max(area.width(), w.minimumSizeHint().width())
     w.close()
+
+
+def test_the_title_names_the_open_model_and_the_shipped_one_is_one_click_away(qtbot, tmp_path):
+    w = MainWindow(load_reference=False)
+    qtbot.addWidget(w)
+    try:
+        assert w.windowTitle() == "digitgui" and not w.shipped_action.isEnabled()
+        path = tmp_path / "mine.npz"
+        assert w.save_model(path) and w.open_model(path)
+        assert w.windowTitle() == "digitgui – mine.npz"
+        assert w.shipped_action.isEnabled()
+        w.shipped_action.trigger()
+        assert w.windowTitle() == "digitgui" and "shipped" in w.model_label.text()
+        assert not w.shipped_action.isEnabled()
+    finally:
+        w.close()

@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
     :meth:`probabilities`.
     """
 
+    SHIPPED = "the shipped model"  # how the status bar and the title name it
+
     modelChanged = Signal(object)
     digitChanged = Signal(object)
     trainingStarted = Signal()
@@ -94,7 +96,7 @@ class MainWindow(QMainWindow):
             except ModelFileError as e:
                 startup_error = str(e)
         self._model: DigitClassifier | None = model
-        self._model_source = "the shipped model" if model is not None else ""
+        self._model_source = self.SHIPPED if model is not None else ""
         self._base_model = model
         self._base_source = self._model_source
         # What the probabilities come from: the model, or during training the latest snapshot.
@@ -324,6 +326,8 @@ class MainWindow(QMainWindow):
     def _install_model(self, model: DigitClassifier | None, source: str) -> None:
         self._model, self._model_source = model, source
         self._display_model = model
+        shown = source and source != self.SHIPPED  # the title names a file's or a run's model
+        self.setWindowTitle(f"digitgui – {source}" if shown else "digitgui")
         self._update_prediction()
         self._update_model_views()
         self._update_buttons()
@@ -517,6 +521,7 @@ class MainWindow(QMainWindow):
         self.training_panel.set_editable(not busy)
         self.open_action.setEnabled(not busy)
         self.save_action.setEnabled(self._model is not None)
+        self.shipped_action.setEnabled(not busy and self._model_source != self.SHIPPED)
         self.undo_action.setEnabled(not self.canvas.is_empty())
         self.clear_action.setEnabled(not self.canvas.is_empty())
         self.export_action.setEnabled(not self.canvas.is_empty())

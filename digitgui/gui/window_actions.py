@@ -64,6 +64,12 @@ def build_actions(w) -> None:
         "Save the current model to a file",
         lambda: files.ask_save_model(w),
     )
+    w.shipped_action = A(
+        "Use the shipped &model",
+        None,
+        "Read your drawing with the model that comes with digitgui again",
+        lambda: files.use_shipped_model(w),
+    )
     w.export_action = A(
         "&Export drawing as PNG…",
         "Ctrl+E",
@@ -239,7 +245,7 @@ def build_actions(w) -> None:
 def build_menus(w) -> None:
     bar = w.menuBar()
     file_menu = bar.addMenu("&File")
-    file_menu.addActions([w.open_action, w.save_action, w.export_action])
+    file_menu.addActions([w.open_action, w.shipped_action, w.save_action, w.export_action])
     file_menu.addSeparator()
     file_menu.addActions([w.open_lesson_action, w.save_lesson_action])
     file_menu.addActions([w.export_handout_action, w.copy_command_action])

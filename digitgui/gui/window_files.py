@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from digitgui.core.model_io import DigitClassifier, ModelFileError
+from digitgui.core.model_io import DigitClassifier, ModelFileError, load_default
 from digitgui.core.runs import write_curves_csv
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "export_plot",
     "open_model",
     "save_model",
+    "use_shipped_model",
 ]
 
 
@@ -146,4 +147,19 @@ def export_plot(w, path: str | Path) -> bool:
         w.show_error("Cannot export the plot", str(e))
         return False
     w.statusBar().showMessage(f"Saved the plot to {path}", 5000)
+    return True
+
+
+def use_shipped_model(w) -> bool:
+    """Read with the shipped model again (after File > Open or a run)."""
+    if w.controller.is_busy():
+        w.show_error("Cannot switch models", "Stop training before switching models.")
+        return False
+    try:
+        model = load_default()
+    except ModelFileError as e:
+        w.show_error("The shipped model is unavailable", str(e))
+        return False
+    w.set_model(model, w.SHIPPED)
+    w.statusBar().showMessage("Reading with the shipped model again", 5000)
     return True
