@@ -11,7 +11,13 @@ Part 2, time to 97% validation accuracy: the `default` preset (from calling trai
 preparation included) against scikit-learn's MLPClassifier(hidden_layer_sizes=(32, 32)) with
 default settings, fed one epoch at a time with partial_fit, on the same split; median over seeds.
 
+The engine's speed is reported as its share of that floor (floor time / engine time, medians of
+the interleaved rounds; the target is at least 0.8). ``--profile`` also splits one engine
+iteration into its parts, timed inside the running loop, to show where the time beyond the
+floor goes. ``--part 1`` (the quick mode) skips part 2.
+
     .venv/bin/python scripts/bench_training.py [--iterations 2000] [--rounds 5] [--seeds 5]
+        [--part 1|2] [--profile]
 """
 
 from __future__ import annotations
@@ -167,8 +173,135 @@ def part1(iterations: int, rounds: int) -> None:
         f"  ceiling: the 8 matrix products alone / notebook loop: "
         f"{med['notebook'] / med['matmuls']:.2f}x  (identical float64 maths cannot pass this)"
     )
+    shares = [m / e for m, e in zip(times["matmuls"], times["engine"], strict=True)]
+    print(
+        f"  engine's share of the GEMM-only floor (floor time / engine time): "
+        f"{med['matmuls'] / med['engine']:.3f}  (target >= 0.8; per round "
+        f"{', '.join(f'{x:.3f}' for x in shares)})"
+    )
     if rel > 1e-9:
         raise SystemExit("the engine's costs differ from the notebook's")
+
+
+def profile_iteration(iterations: int) -> dict[str, float]:
+    """Seconds per iteration of each part of the engine's notebook-preset iteration.
+
+    The iteration is the one ``run_network`` runs (``Workspace.forward``/``backward``,
+    ``GradientDescent``, the divergence guard, the record), on the engine's own workspace
+    (feature-major arrays, in-place activations, preallocated scratch), written out step by step
+    with a clock reading between parts, so that each part is timed where it runs: with the caches
+    as the rest of the iteration leaves them.
+    """
+    from digitgui.core.mlp import MLP
+    from digitgui.core.training import prepare_data
+    from digitgui.core.training_loop import BatchSampler, DivergenceGuard, Progress
+
+    config = dataclasses.replace(PRESETS["notebook"], iterations=iterations)
+    data = prepare_data(config, load_digits_split(42))
+    W = MLP.create(config.layer_sizes, config.activation, config.init, config.seed).weights
+    batch = BatchSampler(config, data).next(1, data.n_ready)
+    ws, Y, y, n, lr = batch.ws, batch.Y, batch.y, batch.ws.n, config.lr
+    A, Z = ws.A_bias, ws.Z  # the errors go over Z, as in Workspace.backward
+    G = [np.empty_like(w) for w in W]
+    masks = [np.empty((s, n), bool).T for s in config.layer_sizes[1:-1]]
+    row = np.empty((1, n)).T
+    flat = y * n + np.arange(n)
+    picked = np.empty(n)
+    output = Z[2].T.reshape(-1)  # a view: row i's class c at c * n + i
+    guard = DivergenceGuard(config, W)
+    names = [
+        "8 matrix products",
+        "ReLU, in place (2 layers)",
+        "softmax: row max, subtract, row sum, divide",
+        "softmax: exp",
+        "cost: pick, +1e-8, log, mean",
+        "err_softmax: A - Y",
+        "err_relu masks: A > 0, multiply (2 layers)",
+        "gradients / n (3 layers)",
+        "updates W -= lr G (3 layers)",
+        "divergence guard (keeps a copy of W)",
+        "the Progress record",
+    ]
+    spent = dict.fromkeys(names, 0.0)
+    mm, relu, soft, exp, cost, err, mask, div, upd, keep, rec = names
+    clock = time.perf_counter
+    for it in range(1, iterations + 1):
+        t0 = clock()
+        np.matmul(A[0], W[0], out=Z[0])
+        t1 = clock()
+        np.maximum(Z[0], 0.0, out=Z[0])
+        t2 = clock()
+        np.matmul(A[1], W[1], out=Z[1])
+        t3 = clock()
+        np.maximum(Z[1], 0.0, out=Z[1])
+        t4 = clock()
+        np.matmul(A[2], W[2], out=Z[2])
+        t5 = clock()
+        spent[mm] += (t1 - t0) + (t3 - t2) + (t5 - t4)
+        spent[relu] += (t2 - t1) + (t4 - t3)
+        np.subtract(Z[2], np.maximum.reduce(Z[2], axis=-1, keepdims=True, out=row), out=Z[2])
+        t6 = clock()
+        np.exp(Z[2], out=Z[2])
+        t7 = clock()
+        np.divide(Z[2], np.add.reduce(Z[2], axis=-1, keepdims=True, out=row), out=Z[2])
+        t8 = clock()
+        spent[soft] += (t6 - t5) + (t8 - t7)
+        spent[exp] += t7 - t6
+        np.take(output, flat, out=picked)
+        np.log(np.add(picked, 1e-8, out=picked), out=picked)
+        c = float(-(np.add.reduce(picked) / n))
+        t9 = clock()
+        guard.check(it, c)
+        t10 = clock()
+        np.subtract(Z[2], Y, out=Z[2])
+        t11 = clock()
+        spent[cost] += t9 - t8
+        spent[keep] += t10 - t9
+        spent[err] += t11 - t10
+        for l in (2, 1, 0):
+            t0 = clock()
+            np.matmul(A[l].T, Z[l], out=G[l])
+            t1 = clock()
+            np.divide(G[l], n, out=G[l])
+            t2 = clock()
+            np.subtract(W[l], np.multiply(G[l], lr, out=G[l]), out=W[l])
+            t3 = clock()
+            spent[mm] += t1 - t0
+            spent[div] += t2 - t1
+            spent[upd] += t3 - t2
+            if l:
+                np.greater(Z[l - 1], 0.0, out=masks[l - 1])
+                t4 = clock()
+                np.matmul(Z[l], W[l][1:].T, out=Z[l - 1])
+                t5 = clock()
+                np.multiply(Z[l - 1], masks[l - 1], out=Z[l - 1])
+                t6 = clock()
+                spent[mm] += t5 - t4
+                spent[mask] += (t4 - t3) + (t6 - t5)
+        t0 = clock()
+        Progress(iteration=it, iterations=iterations, cost=c, elapsed=t0, epoch=float(it))
+        spent[rec] += clock() - t0
+    return {k: v / iterations for k, v in spent.items()}
+
+
+def profile(iterations: int, rounds: int) -> None:
+    X_train_poly, _ = notebook_inputs()
+    parts, engine, floor = [], [], []
+    for _ in range(rounds):
+        with threadpool_limits(1, "blas"):
+            parts.append(profile_iteration(iterations))
+            floor.append(run_matmuls(iterations, X_train_poly) / iterations)
+        engine.append(run_engine(iterations)[0] / iterations)
+    med = {k: statistics.median(p[k] for p in parts) for k in parts[0]}
+    eng, flo = statistics.median(engine), statistics.median(floor)
+    rest = eng - sum(med.values())
+    print(f"\nProfile of one engine iteration, microseconds, median of {rounds} rounds")
+    print(f"  {'the whole iteration, as train() runs it':45s} {1e6 * eng:7.1f}")
+    print(f"  {'the GEMM-only floor (8 products, C order)':45s} {1e6 * flo:7.1f}")
+    for k, v in med.items():
+        print(f"  {k:45s} {1e6 * v:7.1f}")
+    print(f"  {'the rest: Python calls, loop, generators':45s} {1e6 * rest:7.1f}")
+    print("  (the rest includes train()'s setup and final record, spread over the iterations)")
 
 
 def time_to_97_default(seed: int, split) -> tuple[float | None, float]:
@@ -229,13 +362,25 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument(
+        "--part", choices=("1", "2"), help="run only this part (1: the quick one, ~30 s)"
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also split an engine iteration into its parts (with part 1)",
+    )
     args = p.parse_args()
     if args.iterations < 1000:
         p.error(
             "--iterations must be at least 1000: the costs are compared where the notebook prints"
         )
-    part1(args.iterations, args.rounds)
-    part2(args.seeds)
+    if args.part != "2":
+        part1(args.iterations, args.rounds)
+        if args.profile:
+            profile(args.iterations, args.rounds)
+    if args.part != "1":
+        part2(args.seeds)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 from notebook_reference import W1_NEW, W2_NEW, W29, X29, Y29
 
 from digitgui.core.mlp import (
+    ACTIVATIONS,
     MLP,
     Workspace,
     X_bias,
@@ -195,3 +196,95 @@ def test_workspace_cost_shortcut_equals_cost_softmax():
     short = ws.forward(mlp.weights, y_index=y)
     assert short == full
     np.testing.assert_allclose(ws.output, mlp.predict_proba(X))
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_workspace_passes_compute_what_the_notebook_functions_compute(activation):
+    """The workspace writes the notebook's functions out, in place and feature-major: the same
+    activations, output, cost and gradients as the functions called the notebook's way."""
+    rng = np.random.default_rng(7)
+    mlp = MLP.create((6, 5, 4, 3), activation=activation, init="glorot", seed=3)
+    for w in mlp.weights:
+        w[0] = rng.normal(0, 0.3, w.shape[1])
+    W = mlp.weights
+    X = rng.standard_normal((9, 6))
+    y = rng.integers(0, 3, 9)
+    Y = np.eye(3)[y]
+    act, err = ACTIVATIONS[activation]
+    X0 = X_bias(X)
+    A1 = act(get_z(X0, W[0]))
+    A2 = act(get_z(X_bias(A1), W[1]))
+    A3 = softmax(get_z(X_bias(A2), W[2]))
+    E3 = err_softmax(A3, Y)
+    E2 = err(A2, E3, W[2])
+    E1 = err(A1, E2, W[1])
+    expected = [grad(E1, X0), grad(E2, X_bias(A1)), grad(E3, X_bias(A2))]
+
+    ws = Workspace(mlp.layer_sizes, 9, activation=activation)
+    ws.set_input(X0)
+    assert ws.forward(W, y_index=y) == pytest.approx(cost_softmax(Y, A3), rel=1e-12)
+    # A hidden layer's pre-activation is written where its activation lives, then activated.
+    assert ws.Z[0].base is ws.A_bias[1].base
+    np.testing.assert_allclose(ws.A_bias[1][:, 1:], A1, rtol=1e-12)
+    np.testing.assert_allclose(ws.A_bias[2][:, 1:], A2, rtol=1e-12)
+    np.testing.assert_allclose(ws.output, A3, rtol=1e-12)
+    grads = [np.empty_like(w) for w in W]
+    ws.backward(W, Y, grads)
+    for g, e in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-15)
+    # The errors went over the activations and the output, which the backward pass consumed.
+    for e_ws, e in zip(ws.E, (E1, E2, E3), strict=True):
+        np.testing.assert_allclose(e_ws, e, rtol=1e-10, atol=1e-15)
+    assert ws.E[0].base is ws.A_bias[1].base and ws.E[-1] is ws.output
+
+
+def test_workspace_cost_reads_classes_changed_in_place():
+    """The cost's index into the output is kept between passes only for read-only classes: a
+    writable array changed in place is read again."""
+    rng = np.random.default_rng(2)
+    mlp = MLP.create((8, 6, 5), seed=4)
+    ws = Workspace(mlp.layer_sizes, 20)
+    ws.set_input(X_bias(rng.standard_normal((20, 8))))
+    y = rng.integers(0, 5, 20)
+    first = ws.forward(mlp.weights, y_index=y)
+    y[:] = (y + 1) % 5
+    second = ws.forward(mlp.weights, y_index=y)
+    assert second != first
+    assert second == cost_softmax(np.eye(5)[y], ws.output)
+    frozen = y.copy()
+    frozen.flags.writeable = False
+    assert ws.forward(mlp.weights, y_index=frozen) == second
+    assert ws.forward(mlp.weights, y_index=frozen) == second  # from the kept index
+    other = (frozen + 2) % 5
+    assert ws.forward(mlp.weights, y_index=other) == cost_softmax(np.eye(5)[other], ws.output)
+
+
+def test_a_training_pass_allocates_no_array_the_size_of_a_layer():
+    """Forward, cost, backward and update run on the workspace's own arrays: a pass over 8,000
+    rows allocates nothing near the 2 MB of one hidden layer's activations (or the 256 KB of its
+    ReLU mask); NumPy's own iteration buffers (about 64 KB) are all that comes and goes."""
+    import tracemalloc
+
+    from digitgui.core.optim import GradientDescent
+
+    rng = np.random.default_rng(0)
+    n = 8000
+    mlp = MLP.create((64, 32, 32, 10), seed=0)
+    y = rng.integers(0, 10, n)
+    y.flags.writeable = False
+    Y = np.eye(10)[y]
+    ws = Workspace(mlp.layer_sizes, n)
+    ws.set_input(X_bias(rng.standard_normal((n, 64))))
+    grads = [np.empty_like(w) for w in mlp.weights]
+    opt = GradientDescent(mlp.weights, 0.01)
+    ws.forward(mlp.weights, y_index=y)
+    ws.backward(mlp.weights, Y, grads, update=opt.update)
+    tracemalloc.start()
+    try:
+        for _ in range(2):
+            ws.forward(mlp.weights, y_index=y)
+            ws.backward(mlp.weights, Y, grads, update=opt.update)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200_000

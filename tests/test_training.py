@@ -519,3 +519,72 @@ def test_a_slow_but_sane_run_is_not_called_diverged():
 def test_every_setting_is_validated_with_a_sentence_naming_it(change, words):
     with pytest.raises(ValueError, match=words):
         dataclasses.replace(SMALL, **change)
+
+
+def test_every_record_carries_the_cost_of_its_own_forward_pass():
+    """Record i's cost is the forward pass of iteration i, before its update: the notebook's
+    iteration, written with the notebook's functions, gives the same number at every one."""
+    from digitgui.core.data import one_hot
+    from digitgui.core.mlp import (
+        MLP,
+        X_bias,
+        cost_softmax,
+        err_relu,
+        err_softmax,
+        get_z,
+        grad,
+        relu,
+        softmax,
+        update_weight,
+    )
+
+    config = dataclasses.replace(PRESETS["notebook"], iterations=40)
+    records = run(config)
+    assert [r.iteration for r in records] == list(range(1, 41))
+    split = load_digits_split(42)
+    X = X_bias(split.scaler.transform(split.X_train))
+    Y = one_hot(split.y_train, 10, np.float64)
+    W1, W2, W3 = MLP.create(config.layer_sizes, init="notebook", seed=config.seed).weights
+    lr = config.lr
+    for record in records:
+        A1 = relu(get_z(X, W1))
+        A2 = relu(get_z(X_bias(A1), W2))
+        A3 = softmax(get_z(X_bias(A2), W3))
+        assert record.cost == pytest.approx(cost_softmax(Y, A3), rel=1e-12)
+        E3 = err_softmax(A3, Y)
+        W3 = update_weight(W3, lr, grad(E3, X_bias(A2)))
+        E2 = err_relu(A2, E3, W3)
+        W2 = update_weight(W2, lr, grad(E2, X_bias(A1)))
+        E1 = err_relu(A1, E2, W2)
+        W1 = update_weight(W1, lr, grad(E1, X))
+    for kept, ours in zip(records[-1].model.mlp.weights, (W1, W2, W3), strict=True):
+        np.testing.assert_allclose(kept, ours, rtol=1e-12, atol=1e-12)
+
+
+def test_full_batch_updates_share_one_batch_with_read_only_classes():
+    from digitgui.core.training import prepare_data
+    from digitgui.core.training_loop import BatchSampler
+
+    config = dataclasses.replace(PRESETS["notebook"], iterations=10)
+    data = prepare_data(config, load_digits_split(42))
+    sampler = BatchSampler(config, data)
+    first, second = sampler.next(1, data.n_ready), sampler.next(2, data.n_ready)
+    assert first.ws is second.ws and first.y is second.y
+    assert (first.epoch, second.epoch) == (1.0, 2.0)
+    np.testing.assert_array_equal(first.y, data.y_train)
+    assert not first.y.flags.writeable  # the workspace may keep the cost's index for it
+
+
+@pytest.mark.parametrize("numpy_major", ["2", "1"])
+def test_a_run_silences_numpy_overflow_only_inside_its_own_passes(monkeypatch, numpy_major):
+    """A diverging run reports in words, without NumPy warnings (which this suite turns into
+    errors), and the caller's NumPy error state is the same between records and after."""
+    if numpy_major == "1":  # the np.errstate-per-pass path taken under NumPy 1.x
+        monkeypatch.setattr(np, "__version__", "1.26.4")
+    before = np.geterr()
+    gen = train(dataclasses.replace(PRESETS["notebook"], lr=50.0, iterations=500))
+    next(gen)
+    assert np.geterr() == before
+    final = list(gen)[-1]
+    assert final.outcome == "diverged"
+    assert np.geterr() == before

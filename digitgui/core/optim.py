@@ -11,8 +11,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .mlp import update_weight
-
 __all__ = ["OPTIMIZERS", "Adam", "GradientDescent", "Momentum", "Optimizer", "make_optimizer"]
 
 
@@ -48,8 +46,11 @@ class GradientDescent(Optimizer):
     """The notebook's ``update_weight``: ``W - lr * G``."""
 
     def update(self, l: int, g: np.ndarray) -> None:
+        # update_weight(w, lr, g, out=w), with lr * g written over g instead of a temporary.
         w = self.weights[l]
-        update_weight(w, self.lr, self._regularised(l, g), out=w)
+        if self.l2:
+            g = self._regularised(l, g)
+        np.subtract(w, np.multiply(g, self.lr, out=g), out=w)
 
 
 class Momentum(Optimizer):

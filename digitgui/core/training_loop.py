@@ -89,7 +89,9 @@ class Evaluator:
     def __init__(self, config: TrainConfig, Xb: np.ndarray, y: np.ndarray) -> None:
         self.ws = Workspace(config.layer_sizes, len(y), np.float64, config.activation)
         self.ws.set_input(Xb)
-        self.y = y
+        # A read-only copy: the workspace keeps the cost's index into its output for it.
+        self.y = np.array(y)
+        self.y.flags.writeable = False
 
     def __call__(self, weights) -> tuple[float, float]:
         cost = self.ws.forward(weights, y_index=self.y)
@@ -157,6 +159,11 @@ class BatchSampler:
         self._Y_rows: dict[int, np.ndarray] = {}
         if self.full_batch:
             self.workspace(n).set_input(data.Xb_train)
+            # Every update's batch but its epoch: the same workspace, targets and classes (a
+            # read-only copy, for which the workspace keeps the cost's index into its output).
+            y = np.array(data.y_train)
+            y.flags.writeable = False
+            self._full = (self.workspace(n), self.Y, y)
         self.rng = np.random.default_rng([config.seed, 1])
         self.order = np.arange(n)
         self.epoch_rows = data.n_ready
@@ -178,8 +185,7 @@ class BatchSampler:
     def next(self, it: int, ready: int) -> Batch:
         """The rows of update ``it``, with ``ready`` rows made so far."""
         if self.full_batch:
-            n = len(self.data.y_train)
-            return Batch(self.workspace(n), self.Y, self.data.y_train, float(it))
+            return Batch(*self._full, float(it))
         if self.pos >= self.epoch_rows:
             if ready != self.epoch_rows:
                 self.epoch_rows = ready
@@ -246,6 +252,13 @@ class Step:
         self.notebook_order = config.update_order == "notebook"
 
     def __call__(self, it: int, batch: Batch) -> None:
+        # A diverging run overflows to inf/NaN: the divergence guard says so in words.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.apply(it, batch)
+
+    def apply(self, it: int, batch: Batch) -> None:
+        """The update of :meth:`__call__`, for a caller that already silences NumPy's overflow
+        and invalid-value warnings (:func:`run_network` runs it in a context that does)."""
         live = self.live
         if live is not None and live.version != self._seen:
             self._seen, lr = live.read()
@@ -254,12 +267,11 @@ class Step:
         if self.cosine:
             c = self.config
             self.opt.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * (it - 1) / c.iterations))
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.notebook_order:
-                batch.ws.backward(self.W, batch.Y, self.grads, update=self.opt.update)
-            else:
-                batch.ws.backward(self.W, batch.Y, self.grads)
-                self.opt.step(self.grads)
+        if self.notebook_order:
+            batch.ws.backward(self.W, batch.Y, self.grads, update=self.opt.update)
+        else:
+            batch.ws.backward(self.W, batch.Y, self.grads)
+            self.opt.step(self.grads)
 
 
 #: The notebook's cost of a confidently wrong answer, -log(1e-8): a cost near it means the
@@ -355,20 +367,34 @@ def run_network(
     evaluate_val = Evaluator(config, data.Xb_val, data.y_val)
     every, N = config.evaluation_interval(), config.iterations
     outcome, message, record = "completed", "", None
+    # A diverging run overflows to inf/NaN, reported in words by the guard: NumPy's own warnings
+    # would only be noise. They are silenced in a context of the run's own, which the passes
+    # run in: cheaper than entering an np.errstate every update (that costs as much as several
+    # of the update's array operations), and nothing changes for the caller between records.
+    if int(np.__version__.split(".")[0]) >= 2:  # NumPy's error state is a context variable
+        import contextvars
+
+        silenced = contextvars.copy_context().run
+        silenced(np.seterr, over="ignore", invalid="ignore")
+    else:
+
+        def silenced(f, *args):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return f(*args)
+
+    streamed = bool(copies.due)  # distorted copies made between updates
     for it in range(1, N + 1):
-        batch = sampler.next(it, copies.before_update(it))
+        batch = sampler.next(it, copies.before_update(it) if streamed else copies.ready)
         val_cost = val_acc = None
         if it == 1 or it % every == 0 or it == N:
-            with np.errstate(over="ignore", invalid="ignore"):
-                val_cost, val_acc = evaluate_val(W)
+            val_cost, val_acc = silenced(evaluate_val, W)
             early.observe(val_cost, W)
-        # A diverging run overflows to inf/NaN, reported in words by the guard: NumPy's own
-        # warnings would only be noise.
-        with np.errstate(over="ignore", invalid="ignore"):
-            cost = batch.ws.forward(W, y_index=batch.y)
-        diverged = guard.check(it, cost) or guard.check_learning(it, cost, val_acc)
+        cost = silenced(batch.ws.forward, W, None, batch.y)
+        diverged = guard.check(it, cost)
+        if diverged is None and val_acc is not None:
+            diverged = guard.check_learning(it, cost, val_acc)
         if diverged is None:
-            step(it, batch)
+            silenced(step.apply, it, batch)
         snapshot = classifier(W, config, data) if snapshot_due and snapshot_due() else None
         record = Progress(
             iteration=it,
@@ -385,7 +411,7 @@ def run_network(
         if diverged is not None:
             outcome, message = "diverged", diverged
             break
-        if early.stop:
+        if early.on and early.stop:
             outcome = "early_stopped"
             message = (
                 f"Stopped early at iteration {it:,}: validation cost has not improved for "
