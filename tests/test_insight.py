@@ -58,7 +58,10 @@ def test_worked_example_names_follow_the_notebook_in_order():
         "A1",
         "A1_bias",
         "Z2",
+        "e2",
+        "sum_e2",
         "A2",
+        "cost_rows2",
         "E2",
         "G2",
         "W2_new",
@@ -69,6 +72,8 @@ def test_worked_example_names_follow_the_notebook_in_order():
     assert step.matrix("E1").formula == "E1 = err_relu(A1, E2, W2)"
     # OneHotEncoder's columns are the sorted labels 1, 2, 3: y = [3, 1, 2, 3].
     np.testing.assert_array_equal(step["y_onehot"].argmax(axis=1), [2, 0, 1, 2])
+    assert step.matrix("y_onehot").columns == ("1", "2", "3")
+    np.testing.assert_array_equal(step["y"].ravel(), [3, 1, 2, 3])
     np.testing.assert_allclose(step["A2"].sum(axis=1), 1.0)
     assert step.cost_after < step.cost
 

@@ -29,19 +29,24 @@ from .evaluation import EvalReport, evaluate
 from .mlp import (
     ACTIVATIONS,
     MLP,
-    X_bias,
-    cost_softmax,
     err_softmax,
-    get_z,
-    grad,
-    softmax,
     stacked_forward,
-    update_weight,
 )
 from .model_io import DigitClassifier
+from .step import (
+    STAGES,
+    LabelledMatrix,
+    UpdateStep,
+    backprop_step,
+    digit_batch,
+    model_update_step,
+    notebook_worked_example,
+    training_batch,
+)
 
 __all__ = [
     "OBJECTIVES",
+    "STAGES",
     "Attribution",
     "GuessHistory",
     "LabelledMatrix",
@@ -548,254 +553,4 @@ class GuessHistory:
 
 
 # --- Step through one update ----------------------------------------------------------------------
-
-#: What each kind of matrix is, for the step-through view.
-STAGES = ("given", "forward", "error", "gradient", "update")
-
-
-@dataclass(frozen=True, eq=False)
-class LabelledMatrix:
-    """One matrix of a gradient-descent step: its notebook ``name``, ``value``, the notebook
-    line that computes it (``formula``), what it means in words, and its ``stage`` (one of
-    :data:`STAGES`)."""
-
-    name: str
-    value: np.ndarray
-    formula: str
-    meaning: str
-    stage: str
-
-
-@dataclass(frozen=True, eq=False)
-class UpdateStep:
-    """One full gradient-descent step as the notebook writes it, matrix by matrix, in the order
-    the notebook computes them. ``cost`` is the cross-entropy before the step, ``cost_after`` with
-    the new weights on the same batch."""
-
-    matrices: tuple[LabelledMatrix, ...]
-    lr: float
-    cost: float
-    cost_after: float
-    title: str = ""
-
-    @property
-    def names(self) -> list[str]:
-        return [m.name for m in self.matrices]
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.matrix(name).value
-
-    def matrix(self, name: str) -> LabelledMatrix:
-        for m in self.matrices:
-            if m.name == name:
-                return m
-        raise KeyError(name)
-
-    @property
-    def new_weights(self) -> list[np.ndarray]:
-        """``[W1_new, W2_new, ...]``."""
-        n_layers = sum(1 for m in self.matrices if m.stage == "update")
-        return [self[f"W{l}_new"] for l in range(1, n_layers + 1)]
-
-
-def backprop_step(
-    weights: Sequence[np.ndarray],
-    X: np.ndarray,
-    y_onehot: np.ndarray,
-    lr: float,
-    activation: str = "relu",
-    title: str = "",
-) -> UpdateStep:
-    """One gradient-descent step of the notebook's network on ``X (n, fan_in)`` (no bias column)
-    and ``y_onehot (n, n_classes)``, with every intermediate matrix named as in the notebook:
-    ``X_with_bias, Z1, A1, A1_bias, ..., Z_L, A_L`` forward, then for ``l = L..1``: ``E_l, G_l,
-    W_l_new``. Every error uses the weights of the forward pass (textbook backprop; notebook
-    cell 29 does the same). ``weights`` are not modified."""
-    act, err_hidden = ACTIVATIONS[activation]
-    act_name, err_name = act.__name__, err_hidden.__name__
-    W = [np.asarray(w, dtype=np.float64) for w in weights]
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(y_onehot, dtype=np.float64)
-    L = len(W)
-    n = len(X)
-    lr_text = f"{lr:g}"
-    out: list[LabelledMatrix] = [
-        LabelledMatrix("X", X, "X", f"the batch: {n} samples, one per row", "given"),
-        LabelledMatrix("y_onehot", Y, "y_onehot", "the wanted outputs, one-hot rows", "given"),
-    ]
-    for l, w in enumerate(W, start=1):
-        out.append(
-            LabelledMatrix(
-                f"W{l}", w, f"W{l}", f"weights into layer {l}; row 0 is the bias", "given"
-            )
-        )
-
-    inputs_with_bias = ["X_with_bias"]  # name of the (bias-extended) input of each layer
-    A_prev = X_bias(X)
-    out.append(
-        LabelledMatrix(
-            "X_with_bias",
-            A_prev,
-            "X_with_bias = X_bias(X)",
-            "X with a column of ones in front: it meets row 0 of W1, the bias",
-            "forward",
-        )
-    )
-    activations = [X]
-    inputs = [A_prev]
-    for l in range(1, L + 1):
-        Z = get_z(A_prev, W[l - 1])
-        out.append(
-            LabelledMatrix(
-                f"Z{l}",
-                Z,
-                f"Z{l} = get_z({inputs_with_bias[-1]}, W{l})",
-                f"weighted sums of layer {l}: {inputs_with_bias[-1]} @ W{l}",
-                "forward",
-            )
-        )
-        if l < L:
-            A = act(Z)
-            meaning = (
-                f"layer {l}'s outputs: negative sums become 0"
-                if activation == "relu"
-                else f"layer {l}'s outputs, squashed into (0, 1)"
-            )
-            out.append(LabelledMatrix(f"A{l}", A, f"A{l} = {act_name}(Z{l})", meaning, "forward"))
-            A_prev = X_bias(A)
-            out.append(
-                LabelledMatrix(
-                    f"A{l}_bias",
-                    A_prev,
-                    f"A{l}_bias = X_bias(A{l})",
-                    f"A{l} with a column of ones for the next layer's bias",
-                    "forward",
-                )
-            )
-            inputs_with_bias.append(f"A{l}_bias")
-            activations.append(A)
-            inputs.append(A_prev)
-        else:
-            A = softmax(Z)
-            out.append(
-                LabelledMatrix(
-                    f"A{l}",
-                    A,
-                    f"A{l} = softmax(Z{l})",
-                    "the network's probabilities: each row sums to 1",
-                    "forward",
-                )
-            )
-            activations.append(A)
-    cost = cost_softmax(Y, activations[-1])
-
-    E = err_softmax(activations[-1], Y)
-    E_formula = f"E{L} = err_softmax(A{L}, y_onehot)"
-    E_meaning = "output error: probabilities minus the wanted one-hot rows"
-    new_weights = []
-    for l in range(L, 0, -1):
-        out.append(LabelledMatrix(f"E{l}", E, E_formula, E_meaning, "error"))
-        G = grad(E, inputs[l - 1])
-        out.append(
-            LabelledMatrix(
-                f"G{l}",
-                G,
-                f"G{l} = grad(E{l}, {inputs_with_bias[l - 1]})",
-                f"gradient of the cost for W{l}: {inputs_with_bias[l - 1]}.T @ E{l} / {n}",
-                "gradient",
-            )
-        )
-        W_new = update_weight(W[l - 1], lr, G)
-        new_weights.append(W_new)
-        out.append(
-            LabelledMatrix(
-                f"W{l}_new",
-                W_new,
-                f"W{l}_new = update_weight(W{l}, {lr_text}, G{l})",
-                f"W{l} moved a step of {lr_text} against its gradient",
-                "update",
-            )
-        )
-        if l > 1:
-            E = err_hidden(activations[l - 1], E, W[l - 1])
-            E_formula = f"E{l - 1} = {err_name}(A{l - 1}, E{l}, W{l})"
-            E_meaning = (
-                f"layer {l - 1}'s error: E{l} sent back through W{l} (bias row dropped), "
-                + (
-                    f"zero where A{l - 1} was 0"
-                    if activation == "relu"
-                    else f"times the sigmoid's slope A{l - 1} (1 - A{l - 1})"
-                )
-            )
-    new_weights.reverse()
-    cost_after = cost_softmax(Y, MLP(new_weights, activation).predict_proba(X))
-    return UpdateStep(tuple(out), float(lr), cost, cost_after, title)
-
-
-#: Notebook cell 29: four samples with three features, classes 1, 2 and 3, weights and lr 0.1.
-WORKED_EXAMPLE_X = np.array([[1.2, -0.4, 0.8], [-0.6, 2, -0.5], [0.3, -1.2, 1.7], [2.1, 0.5, -0.8]])
-WORKED_EXAMPLE_Y = np.array([3, 1, 2, 3])
-WORKED_EXAMPLE_W1 = np.array(
-    [[0, 0, 0], [0.02, -0.01, 0.03], [-0.05, 0.04, 0.01], [0.03, 0.02, -0.02]]
-)
-WORKED_EXAMPLE_LR = 0.1
-
-
-def notebook_worked_example() -> UpdateStep:
-    """Notebook cell 29 step by step: ``X (4, 3)``, ``y = [3, 1, 2, 3]``, ``W1 = W2`` (4, 3), lr
-    0.1. Its ``W1_new`` and ``W2_new`` are the matrices the notebook prints."""
-    # The notebook one-hot encodes with OneHotEncoder, whose columns are the sorted distinct
-    # labels (1, 2, 3 here), so class 3 is column 2.
-    classes, column = np.unique(WORKED_EXAMPLE_Y, return_inverse=True)
-    y_onehot = one_hot(column, len(classes))
-    return backprop_step(
-        [WORKED_EXAMPLE_W1.copy(), WORKED_EXAMPLE_W1.copy()],
-        WORKED_EXAMPLE_X,
-        y_onehot,
-        WORKED_EXAMPLE_LR,
-        "relu",
-        title="Notebook cell 29: 4 samples, 3 features, 3 classes, lr 0.1",
-    )
-
-
-def digit_batch(
-    model: DigitClassifier, digits: np.ndarray, labels
-) -> tuple[np.ndarray, np.ndarray]:
-    """Raw digits (any shape :meth:`DigitClassifier.as_rows` takes) and their labels as a batch
-    for :func:`model_update_step`: standardised ``X (n, 64)`` and one-hot ``y (n, 10)``."""
-    X = model.standardize(digits)
-    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
-    if len(labels) != len(X):
-        raise ValueError(f"{len(X)} digits but {len(labels)} labels")
-    return X, one_hot(labels, N_CLASSES)
-
-
-def training_batch(
-    model: DigitClassifier, rows: Sequence[int] | np.ndarray, split: DigitsSplit | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``load_digits`` training rows as network inputs: standardised ``X (n, 64)`` (as ``model``
-    sees them), one-hot ``y (n, 10)`` and the labels ``(n,)``."""
-    split = _split(split)
-    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-    if rows.size == 0:
-        raise ValueError("a batch needs at least one row")
-    if rows.min() < 0 or rows.max() >= len(split.y_train):
-        raise ValueError(f"training rows must lie in 0..{len(split.y_train) - 1}")
-    labels = np.asarray(split.y_train)[rows]
-    X, y = digit_batch(model, split.X_train[rows], labels)
-    return X, y, labels
-
-
-def model_update_step(
-    model: DigitClassifier,
-    X: np.ndarray,
-    y_onehot: np.ndarray,
-    lr: float,
-    title: str = "",
-) -> UpdateStep:
-    """One gradient-descent step of ``model``'s network on standardised ``X (n, 64)`` and
-    ``y_onehot (n, 10)`` (see :func:`training_batch`); names ``Z1..Z3``, ``E3..E1``, ``G3..G1``,
-    ``W*_new`` for a 64-32-32-10 network. The model itself is not changed. Of an ensemble, its
-    first network is stepped (``model.member(k)`` for another): each of its networks is trained
-    on its own."""
-    return backprop_step(model.mlp.weights, X, y_onehot, lr, model.mlp.activation, title)
+# In :mod:`digitgui.core.step`; its names stay importable from here.

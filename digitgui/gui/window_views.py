@@ -25,6 +25,7 @@ def build_insight_views(w, deferred: bool) -> None:
     ``deferred`` they are connected once that is done, so the window appears at once."""
     w.insight = InsightPanel(w)
     w.insight.add_tabs(w.insight_tabs)
+    w.insight.step_through.set_config_source(w.training_panel.config)  # "a fresh network"
     w.insight.digitRequested.connect(lambda digit: _on_insight_digitRequested(w, digit))
     try:
         collection_path = default_collection_path(w.data_dir)

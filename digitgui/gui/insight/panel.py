@@ -17,6 +17,7 @@ from .guess_history import GuessHistoryView
 from .hidden_units import HiddenActivationsView, WeightTilesView, describe_hidden_member
 from .nearest_view import NearestExamplesView
 from .network_picker import NetworkPicker
+from .scrolling import scroll_inside
 from .step_through import StepThroughView
 from .test_set_view import TestSetView
 
@@ -52,6 +53,7 @@ class InsightPanel(QObject):
         self.activations = HiddenActivationsView()
         self.guess_history = GuessHistoryView()
         self.step_through = StepThroughView(split=split)
+        scroll_inside(self.step_through)  # narrow windows scroll it, not the window
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.weight_tiles)
         splitter.addWidget(self.activations)
@@ -168,6 +170,7 @@ class InsightPanel(QObject):
         records = list(records)
         # The history needs every snapshot, shown or not; storing them is cheap.
         self.guess_history.add_progress(records)
+        self.step_through.add_progress(records)  # keeps the latest snapshot: "the paused run"
         live = [r for r in records if r.snapshot is not None or r.model is not None]
         if not live:
             return
@@ -200,8 +203,9 @@ class InsightPanel(QObject):
         return super().eventFilter(watched, event)
 
     def training_started(self) -> None:
-        """A new run: the guess history starts over."""
+        """A new run: the guess history and the paused-run step start over."""
         self.guess_history.start_run()
+        self.step_through.start_run()
 
     def training_finished(self, record) -> None:
         """The final ``Progress`` of a run. The views that followed its snapshots go back to the
