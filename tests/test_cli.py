@@ -280,9 +280,7 @@ def test_python_dash_m_and_version():
 )
 def test_the_app_is_the_default_command_and_takes_a_model(monkeypatch, argv, expected):
     opened = []
-    monkeypatch.setattr(
-        "digitgui.cli._gui", lambda model, data_dir=None: opened.append(model) or 0
-    )
+    monkeypatch.setattr("digitgui.cli._gui", lambda model, data_dir=None: opened.append(model) or 0)
     assert main(argv) == 0
     assert opened == [None if expected is None else Path(expected)]
 

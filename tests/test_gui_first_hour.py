@@ -297,3 +297,105 @@ def test_the_title_names_the_open_model_and_the_shipped_one_is_one_click_away(qt
         assert not w.shipped_action.isEnabled()
     finally:
         w.close()
+
+
+# --- 11. smaller things (the Model tab, plurals, folders, remembered choices, tidy panes) ---------
+
+
+def test_model_tab_says_the_training_settings_in_words(qtbot):
+    from digitgui.core.model_io import load_default
+    from digitgui.gui.model_text import model_details_html
+
+    model = load_default()
+    notebook = PRESETS["notebook"].to_dict()
+    model.metadata["training"] = notebook  # plain gradient descent, the notebook's order
+    text = model_details_html(model, "test")
+    assert "=" not in text.split("Trained with")[1]  # no key=value dump
+    assert "gradient descent" in text and "notebook&#x27;s" in text
+    assert "momentum" not in text.lower()  # not used by plain gradient descent
+    model.metadata["training"] = PRESETS["default"].to_dict()
+    text = model_details_html(model, "test")
+    assert "Update order: textbook" in text and "backprop" not in text
+    assert "Adam" in text and "momentum" not in text.lower()
+    model.metadata["training"] = dict(notebook, optimizer="momentum")
+    assert "momentum 0.9" in model_details_html(model, "test")
+
+
+def test_counts_are_said_with_their_plural():
+    import pathlib
+    import re
+
+    from digitgui.gui.model_text import plural
+
+    assert plural(1, "digit") == "1 digit" and plural(6, "digit") == "6 digits"
+    assert plural(2, "distorted copy", "distorted copies") == "2 distorted copies"
+    owned = ["my_digits_view.py", "window_files.py", "insight/guess_history.py"]
+    gui = pathlib.Path(__file__).resolve().parent.parent / "digitgui" / "gui"
+    for name in owned:
+        assert not re.search(r"\w\(s\)", (gui / name).read_text()), name
+
+
+def test_the_first_file_dialog_opens_in_a_documents_folder(qtbot, window, monkeypatch, tmp_path):
+    from PySide6.QtCore import QStandardPaths
+
+    from digitgui.gui.window_files import last_folder
+
+    monkeypatch.chdir(tmp_path)
+    folder = last_folder(window)
+    assert folder and folder != str(tmp_path)
+    expected = {
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation),
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.HomeLocation),
+    }
+    assert folder in expected
+
+
+def test_use_my_digits_in_training_is_remembered(qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    first = MainWindow(load_reference=False)
+    qtbot.addWidget(first)
+    check = first.findChild(QCheckBox, "useMyDigitsCheck")
+    assert not check.isChecked()
+    check.setChecked(True)
+    first.close()
+    second = MainWindow(load_reference=False)
+    qtbot.addWidget(second)
+    assert second.findChild(QCheckBox, "useMyDigitsCheck").isChecked()
+    second.close()
+
+
+def test_hidden_units_say_the_dead_units_once(qtbot):
+    from digitgui.core.model_io import load_default
+    from digitgui.gui.insight.panel import InsightPanel
+
+    panel = InsightPanel()
+    qtbot.addWidget(panel.hidden_units)
+    model = load_default()
+    panel.weight_tiles.set_model(model)
+    panel.activations.set_model(model)
+    panel.activations.set_digit(np.full((8, 8), 8.0))
+    texts = [
+        label.text() for label in panel.hidden_units.findChildren(type(panel.activations.summary))
+    ]
+    assert sum("Dead units" in t or "never die" in t for t in texts) == 1
+
+
+def test_why_this_guess_puts_its_explanation_under_the_numbers(qtbot):
+    from digitgui.gui.insight.attribution_view import AttributionView
+
+    view = AttributionView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    info = view.cell_info
+    note = next(
+        label
+        for label in view.findChildren(type(info))
+        if label.text().startswith("Computed by backpropagation")
+    )
+    gap = (
+        note.mapTo(view, note.rect().topLeft()).y() - info.mapTo(view, info.rect().bottomLeft()).y()
+    )
+    assert gap < 40

@@ -8,7 +8,8 @@ gives the chart its readings.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +29,10 @@ __all__ = ["GUESS_TITLE", "GUESS_TITLE_LIVE", "DrawingArea"]
 
 GUESS_TITLE = "The network's guess"
 GUESS_TITLE_LIVE = "The network's guess (live, while it trains)"
+MIN_SLIDER_WIDTH = 80
+# The guess column's width range at the default font; a larger font widens it (_fit_to_font).
+GUESS_MIN_WIDTH, GUESS_MAX_WIDTH = 210, 260
+DRAW_COLUMN_WIDTH = 300  # the drawing column's share before the guess column grows
 
 
 class DrawingArea(QWidget):
@@ -41,8 +46,9 @@ class DrawingArea(QWidget):
         self.pen_slider.setRange(int(MIN_PEN_WIDTH), int(MAX_PEN_WIDTH))
         self.pen_slider.setValue(int(self.canvas.pen_width()))
         self.pen_slider.setToolTip("Pen width in canvas pixels ([ and ] change it)")
+        # Never a stub that looks like a check box, however narrow the window or large the font.
+        self.pen_slider.setMinimumWidth(MIN_SLIDER_WIDTH)
         self.pen_label = QLabel()
-        self.pen_label.setMinimumWidth(40)
         self.pen_label.setToolTip("Pen width in pixels of the 256x256 canvas")
         self.undo_button = QToolButton()
         self.undo_button.setObjectName("undoButton")
@@ -55,13 +61,17 @@ class DrawingArea(QWidget):
         pen_row.addWidget(pen_label)
         pen_row.addWidget(self.pen_slider, 1)
         pen_row.addWidget(self.pen_label)
-        pen_row.addWidget(self.undo_button)
-        pen_row.addWidget(self.clear_button)
+        # Undo and Clear on a row of their own: the pen row keeps its slider at any width.
+        edit_row = QHBoxLayout()
+        edit_row.addWidget(self.undo_button)
+        edit_row.addWidget(self.clear_button)
+        edit_row.addStretch(1)
 
         draw_box = QGroupBox("Draw a digit")
         draw_layout = QVBoxLayout(draw_box)
         draw_layout.addWidget(self.canvas, 1)
         draw_layout.addLayout(pen_row)
+        draw_layout.addLayout(edit_row)
 
         self.digit_view = DigitView()
         self.digit_view.setFixedSize(184, 184)
@@ -91,8 +101,6 @@ class DrawingArea(QWidget):
         draw_column = QVBoxLayout()
         draw_column.addWidget(draw_box, 1)
         draw_column.addWidget(sees_box)
-        guess_box.setMinimumWidth(210)
-        guess_box.setMaximumWidth(260)
 
         self.setObjectName("drawingArea")
         drawing_layout = QHBoxLayout(self)
@@ -103,12 +111,43 @@ class DrawingArea(QWidget):
         self.canvas.penWidthChanged.connect(self._on_canvas_penWidthChanged)
         self.pen_slider.valueChanged.connect(self._on_pen_slider_valueChanged)
         self._on_canvas_penWidthChanged(self.canvas.pen_width())
+        self._fit_to_font()
 
     def follow_font(self) -> None:
         """The window's font changed (zoom): labels with a font of their own follow it."""
         small = self.font()
         small.setPointSizeF(small.pointSizeF() * 0.9)
         self.reader_label.setFont(small)
+        self._fit_to_font()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._share_width()
+
+    def _share_width(self) -> None:
+        """The canvas comes first: the guess column widens (up to its maximum) only with the
+        room left once the drawing column has :data:`DRAW_COLUMN_WIDTH`."""
+        left, _, right, _ = self.layout().getContentsMargins()
+        room = self.width() - left - right - self.layout().spacing() - DRAW_COLUMN_WIDTH
+        low, high = self._guess_range
+        width = min(high, max(low, room))
+        if self.guess_box.maximumWidth() != width:
+            self.guess_box.setMaximumWidth(width)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_to_font()
+
+    def _fit_to_font(self) -> None:
+        """Widths that hold text follow the font (a larger system font or zoom): the guess column
+        is as wide as its title needs, within a range; the pen's width label fits "40 px"."""
+        metrics = QFontMetrics(self.font())
+        self.pen_label.setMinimumWidth(metrics.horizontalAdvance("40 px") + 4)
+        title = metrics.horizontalAdvance(GUESS_TITLE) + 3 * metrics.averageCharWidth()
+        self._guess_range = (max(GUESS_MIN_WIDTH, title), max(GUESS_MAX_WIDTH, title + 50))
+        self.guess_box.setMinimumWidth(self._guess_range[0])
+        self._share_width()
 
     def change_pen_width(self, step: float) -> None:
         self.canvas.set_pen_width(self.canvas.pen_width() + step)

@@ -12,12 +12,16 @@ from digitgui.core.calibration import format_probability
 from digitgui.core.model_io import DigitClassifier
 from digitgui.core.reading import FALLBACK_THRESHOLD
 
+from .training_panel import OPTIMIZER_TEXT, UPDATE_ORDER_TEXT
+
 __all__ = [
     "model_details_html",
     "model_details_view",
     "networks_phrase",
+    "plural",
     "reader_tip",
     "threshold_text",
+    "training_settings_lines",
 ]
 
 
@@ -56,12 +60,81 @@ def model_details_html(model: DigitClassifier, source: str) -> str:
     rows.append(("Says “not sure” below", html.escape(threshold_text(model))))
     training = meta.get("training")
     if isinstance(training, dict):
-        settings = ", ".join(f"{k}={v}" for k, v in training.items())
-        rows.append(("Training settings", html.escape(settings)))
+        settings = training_settings_lines(training)
+        rows.append(("Trained with", "<br>".join(html.escape(line) for line in settings)))
     table = "".join(
         f"<tr><td style='padding-right:12px'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows
     )
     return f"<table>{table}</table>"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``"1 digit"``, ``"6 digits"``, ``"1,200 distorted copies"``: a count and its noun, never
+    ``"digit(s)"``. ``many`` for irregular plurals (default: ``one`` + s)."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def _optimizer_lines(t: dict) -> list[str]:
+    lines = []
+    optimizer = t.get("optimizer")
+    opt = OPTIMIZER_TEXT.get(optimizer, str(optimizer)) if optimizer else None
+    if opt is not None:
+        line = f"Optimizer: {opt}"
+        if optimizer == "momentum" and t.get("momentum") is not None:
+            line += f" (momentum {t['momentum']:g})"
+        if t.get("lr") is not None:
+            line += f", learning rate {t['lr']:g}"
+        if t.get("lr_schedule") not in (None, "constant"):
+            line += f" on a {t['lr_schedule']} schedule"
+        lines.append(line)
+    return lines
+
+
+def _optional_lines(t: dict) -> list[str]:
+    """The settings worth a line only when used."""
+    lines = []
+    if t.get("l2"):
+        lines.append(f"L2 penalty: {t['l2']:g}")
+    if t.get("early_stopping"):
+        lines.append(f"Early stop: after {plural(t.get('patience', 0), 'check')} without gain")
+    if t.get("augment"):
+        lines.append(f"Augmentation: {plural(t['augment'], 'distorted copy', 'distorted copies')}")
+    if t.get("handwriting"):
+        lines.append(f"Pen trajectories: {plural(t['handwriting'], 'copy', 'copies')}")
+    if t.get("members", 1) > 1:
+        lines.append(f"Networks averaged: {t['members']}")
+    if t.get("calibrate"):
+        lines.append("Calibrated: yes")
+    if t.get("seed") is not None:
+        lines.append(f"Seed: {t['seed']}")
+    return lines
+
+
+def training_settings_lines(t: dict) -> list[str]:
+    """A model's training settings (``TrainConfig.to_dict()``) in words, as the Training tab
+    names them, and only those that mattered: momentum only for the momentum optimizer, the
+    L2 penalty, early stopping and augmentation only when used."""
+    lines = []
+    if t.get("name"):
+        lines.append(f"Preset: {t['name']}")
+    hidden = ", ".join(str(h) for h in t.get("hidden", ())) or "none"
+    layers = f"Hidden layers: {hidden}"
+    if t.get("activation"):
+        layers += f"; activation {t['activation']}"
+    if t.get("init"):
+        layers += f"; initialisation {t['init']}"
+    lines.append(layers)
+    lines += _optimizer_lines(t)
+    if "batch_size" in t:
+        batch = t["batch_size"]
+        lines.append(f"Batches: {'the full training set' if not batch else plural(batch, 'digit')}")
+    if t.get("iterations"):
+        lines.append(f"Iterations: {t['iterations']:,}")
+    if t.get("update_order"):
+        order = UPDATE_ORDER_TEXT.get(t["update_order"], t["update_order"])
+        lines.append(f"Update order: {order}")
+    lines += _optional_lines(t)
+    return lines
 
 
 def reader_tip(model: DigitClassifier) -> str:

@@ -60,11 +60,22 @@ from ..core.my_digits import (
 from ..core.reading import Reading, read_digits
 from ..core.strokes import CANVAS_SIZE, Stroke
 from .digit_gallery import ICON_SIDE, DigitGalleryModel, digit_key
+from .insight.scrolling import scroll_inside
+from .model_text import plural
 from .palette import warning_color
+from .settings import open_settings
 
 __all__ = ["DigitGalleryModel", "MyDigitsView"]  # the model lives in digit_gallery
 
 _FILE_FILTER = "Digit collections (*.jsonl);;All files (*)"
+
+USE_KEY, COPIES_KEY = "myDigits/useInTraining", "myDigits/copies"
+
+
+def _store(key: str, value) -> None:
+    settings = open_settings()
+    settings.setValue(key, value)
+    settings.sync()
 
 
 class MyDigitsView(QWidget):
@@ -226,7 +237,23 @@ class MyDigitsView(QWidget):
             self._show_status(unavailable_reason or "No digit collection is open.", error=True)
         elif collection.problem_message:
             self._show_status(collection.problem_message, error=True)
+        self._remember_training_choice()
+        scroll_inside(self)  # narrower windows scroll the page, not widen the window
         self._refresh()
+
+    def _remember_training_choice(self) -> None:
+        """ "Use my digits in training" and the copies are kept in the app's settings (the
+        window's store) and come back at the next start."""
+        settings = open_settings()
+        use = settings.value(USE_KEY, False)
+        self._use_check.setChecked(use is True or str(use).lower() == "true")
+        try:
+            copies = int(settings.value(COPIES_KEY, DEFAULT_OVERSAMPLE))
+        except (TypeError, ValueError):
+            copies = DEFAULT_OVERSAMPLE
+        self._oversample_spin.setValue(copies)
+        self._use_check.toggled.connect(lambda on: _store(USE_KEY, bool(on)))
+        self._oversample_spin.valueChanged.connect(lambda n: _store(COPIES_KEY, int(n)))
 
     @classmethod
     def open(cls, path: str | os.PathLike, parent: QWidget | None = None) -> MyDigitsView:
@@ -347,7 +374,7 @@ class MyDigitsView(QWidget):
                 changed += 1
                 self._model.dataChanged.emit(self._model.index(r), self._model.index(r))
         if changed:
-            self._commit(f"Relabelled {changed} digit(s) as {label}.")
+            self._commit(f"Relabelled {plural(changed, 'digit')} as {label}.")
         return changed
 
     def delete_selected(self) -> int:
@@ -357,7 +384,9 @@ class MyDigitsView(QWidget):
             return 0
         self._collection.remove_many(rows)
         self._model.reset()
-        self._commit(f"Deleted {len(rows)} digit(s). Undo delete (Ctrl+Z) brings them back.")
+        self._commit(
+            f"Deleted {plural(len(rows), 'digit')}. Undo delete (Ctrl+Z) brings them back."
+        )
         if len(self._collection):
             self.select_rows([min(rows[0], len(self._collection) - 1)])
         return len(rows)
@@ -368,7 +397,7 @@ class MyDigitsView(QWidget):
             return 0
         restored = self._collection.undo_remove()
         self._model.reset()
-        self._commit(f"Brought back {len(restored)} digit(s).")
+        self._commit(f"Brought back {plural(len(restored), 'digit')}.")
         self.select_rows([self._collection.index_of(e.id) for e in restored])
         return len(restored)
 
@@ -382,13 +411,13 @@ class MyDigitsView(QWidget):
             self._show_status(f"Nothing imported: {e}", error=True)
             return None
         self._model.reset()
-        parts = [f"Imported {result.added} digit(s) from {Path(path).name}"]
+        parts = [f"Imported {plural(result.added, 'digit')} from {Path(path).name}"]
         if result.duplicates:
             parts.append(f"{result.duplicates} you already had were skipped")
         if result.conflicts:
             parts.append(f"{result.conflicts} that you changed were kept as yours")
         if result.problems:
-            parts.append(f"{len(result.problems)} unreadable line(s) were skipped")
+            parts.append(f"{plural(len(result.problems), 'unreadable line')} skipped")
         self._commit("; ".join(parts) + ".")
         return result
 
@@ -403,7 +432,7 @@ class MyDigitsView(QWidget):
             self._show_status(f"Could not export: {e}", error=True)
             return None
         n = len(self._collection) if rows is None else len(rows)
-        self._show_status(f"Exported {n} digit(s) to {written}.")
+        self._show_status(f"Exported {plural(n, 'digit')} to {written}.")
         return written
 
     # internals -----------------------------------------------------------------------------------
@@ -426,8 +455,8 @@ class MyDigitsView(QWidget):
             if self._collection.merged_on_save:
                 self._model.reset()
                 message += (
-                    f" {self._collection.merged_on_save} digit(s) added meanwhile by another "
-                    "window were merged in."
+                    f" {plural(self._collection.merged_on_save, 'digit')} added meanwhile by "
+                    "another window were merged in."
                 )
             self._show_status(message)
         self._refresh()
@@ -442,7 +471,7 @@ class MyDigitsView(QWidget):
             n = int(counts[d])
             lab.setText(f"<b>{d}</b>:&nbsp;{n}" if n else f"<span style='color:gray'>{d}: 0</span>")
             lab.setToolTip(
-                f"{n} digit(s) labelled {d}: {n - int(held[d])} for training, "
+                f"{plural(n, 'digit')} labelled {d}: {n - int(held[d])} for training, "
                 f"{int(held[d])} held out for testing"
             )
         readings: dict[str, Reading] = {}
@@ -450,7 +479,7 @@ class MyDigitsView(QWidget):
         if c is not None and len(c):
             n_held = int(held.sum())
             text = (
-                f"{len(c)} digit(s): {len(c) - n_held} for training, {n_held} held out for "
+                f"{plural(len(c), 'digit')}: {len(c) - n_held} for training, {n_held} held out for "
                 "testing (blue frame; never trained on, so the accuracy on them is honest)."
             )
             if self._classifier is not None:

@@ -106,6 +106,8 @@ def fit_to_screen(w, width: int = 1280, height: int = 800) -> None:
     room for the frame) when that is smaller, and centre it there."""
     screen = w.screen() or QApplication.primaryScreen()
     area = screen.availableGeometry() if screen is not None else None
+    # A larger font makes the pages wider: use more of a large screen before anything scrolls.
+    width = max(width, _natural_total(w))
     if area is not None and not area.isEmpty():
         width = min(width, area.width() - 16)
         height = min(height, area.height() - 40)
@@ -114,4 +116,35 @@ def fit_to_screen(w, width: int = 1280, height: int = 800) -> None:
         frame = w.frameGeometry()
         frame.moveCenter(area.center())
         w.move(frame.topLeft())
-    w.splitter.setSizes([round(w.width() * 0.54), round(w.width() * 0.46)])
+    w.splitter.setSizes(_split(w))
+
+
+def _natural_width(page) -> int:
+    """The width ``page`` needs to show without scrolling: a page that scrolls inside itself
+    (``insight/scrolling.py``) needs its content's minimum."""
+    from PySide6.QtWidgets import QScrollArea
+
+    area = page.findChild(QScrollArea, f"{page.objectName() or 'page'}Scroll")
+    inner = area.widget() if area is not None and area.parent() is page else None
+    return (inner or page).minimumSizeHint().width()
+
+
+def _natural_total(w) -> int:
+    tabs = w.splitter.widget(1)
+    page = tabs.currentWidget() if hasattr(tabs, "currentWidget") else None
+    wanted = (_natural_width(page) + 12) if page is not None else 0
+    drawing = w.splitter.widget(0).minimumSizeHint().width()
+    return drawing + wanted + w.splitter.handleWidth() + 8
+
+
+def _split(w) -> list[int]:
+    """The drawing side 54% of the width, at least its minimum (the canvas keeps its size on a
+    narrow window), less when the tab showing would otherwise have to scroll sideways."""
+    total = w.splitter.width() if w.splitter.isVisible() else w.width()
+    total -= w.splitter.handleWidth()
+    drawing = w.splitter.widget(0).minimumSizeHint().width()
+    tabs = w.splitter.widget(1)
+    page = tabs.currentWidget() if hasattr(tabs, "currentWidget") else None
+    wanted = (_natural_width(page) + 12) if page is not None else 0  # + the tab frame
+    left = max(drawing, min(round(total * 0.54), total - wanted))
+    return [left, max(0, total - left)]

@@ -221,15 +221,21 @@ class TrainingTab(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.FontChange and hasattr(self, "message_scroll"):
             self._fit_message()
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "training_message"):
+            self._color_message()
         super().changeEvent(event)
 
     def set_message(self, text: str, warning: bool = False, tip: str = "") -> None:
-        pal = QPalette(self.palette())  # never the label's own: it holds the last colour set
-        color = warning_color(pal) if warning else self.palette().color(QPalette.ColorRole.Text)
-        pal.setColor(QPalette.ColorRole.WindowText, color)
-        self.training_message.setPalette(pal)
+        self._message_warning = warning
+        self._color_message()
         self.training_message.setText(text)
         self.training_message.setToolTip(tip)
+
+    def _color_message(self) -> None:
+        pal = QPalette()  # nothing set: the label follows the window's palette
+        if getattr(self, "_message_warning", False):
+            pal.setColor(QPalette.ColorRole.WindowText, warning_color(self.palette()))
+        self.training_message.setPalette(pal)
 
     def show_idle_run(self, force: bool = False) -> None:
         """Before any run (and after Reset): the progress bar and the plot's iteration axis show

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtWidgets import QFileDialog
 
 from digitgui.core.model_io import DigitClassifier, ModelFileError, load_default
 from digitgui.core.runs import write_curves_csv
+
+from .model_text import plural
 
 __all__ = [
     "ask_export_curves",
@@ -71,8 +74,19 @@ def export_drawing(w, path: str | Path) -> bool:
 
 
 def last_folder(w) -> str:
+    """The folder a file dialog opens in: the last one used, else the user's documents folder
+    (else home), never the folder the app was started from."""
     folder = w._settings.value("files/last_folder", "")
-    return folder if isinstance(folder, str) else ""
+    if isinstance(folder, str) and folder and Path(folder).is_dir():
+        return folder
+    for location in (
+        QStandardPaths.StandardLocation.DocumentsLocation,
+        QStandardPaths.StandardLocation.HomeLocation,
+    ):
+        found = QStandardPaths.writableLocation(location)
+        if found and Path(found).is_dir():
+            return found
+    return str(Path.home())
 
 
 def remember_folder(w, path: str) -> None:
@@ -123,7 +137,7 @@ def export_curves(w, runs: list, path: str | Path) -> bool:
     except OSError as e:
         w.show_error("Cannot export the curves", f"{path}: {e.strerror or e}")
         return False
-    w.statusBar().showMessage(f"Saved the curves of {len(runs)} run(s) to {path}", 5000)
+    w.statusBar().showMessage(f"Saved the curves of {plural(len(runs), 'run')} to {path}", 5000)
     return True
 
 

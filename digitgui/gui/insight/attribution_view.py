@@ -24,6 +24,7 @@ from digitgui.core.model_io import DigitClassifier
 from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
 from .colormaps import NEGATIVE, POSITIVE, ink_rgb
 from .network_picker import NetworkPicker
+from .scrolling import scroll_inside
 
 __all__ = ["AttributionMap", "AttributionView"]
 
@@ -242,8 +243,8 @@ class AttributionView(QWidget):
         side.addLayout(form)
         side.addWidget(self.legend)
         side.addWidget(self.cell_info)
+        side.addWidget(note)  # the explanation right under the numbers, not far below
         side.addStretch(1)
-        side.addWidget(note)
         body = QHBoxLayout()
         body.addWidget(self.map, 3)
         body.addLayout(side, 2)
@@ -251,6 +252,7 @@ class AttributionView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.picker)
         layout.addLayout(body, 1)
+        scroll_inside(self)  # narrower windows scroll the page, not widen the window
         self._refresh()
 
     # public ---------------------------------------------------------------------------------------

@@ -59,7 +59,6 @@ class GuessHistoryView(QWidget):
         )
         add_focus_ring(self.plot)
         self.plot.installEventFilter(self)
-        style_plot(self.plot, self.palette())
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -69,19 +68,17 @@ class GuessHistoryView(QWidget):
             self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0.02)
-        legend = self.plot.addLegend(offset=(-4, 4), colCount=5)
-        legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.Text))
+        self.legend = self.plot.addLegend(offset=(-4, 4), colCount=5)
         self.curves = [
             self.plot.plot(
                 [], [], pen=pg.mkPen(class_color(d), width=2), name=str(d), skipFiniteCheck=True
             )
             for d in range(10)
         ]
-        self.cursor = pg.InfiniteLine(
-            angle=90, movable=False, pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Mid))
-        )
+        self.cursor = pg.InfiniteLine(angle=90, movable=False)
         self.cursor.setVisible(False)
         self.plot.addItem(self.cursor)
+        self._follow_palette()
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
         self.status = QLabel()
@@ -169,6 +166,18 @@ class GuessHistoryView(QWidget):
 
     def _on_redraw_timer_timeout(self) -> None:
         self._redraw()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._follow_palette()
+
+    def _follow_palette(self) -> None:
+        """The plot's colours come from the current palette (again after a light/dark switch)."""
+        palette = self.palette()
+        style_plot(self.plot, palette)
+        self.legend.setLabelTextColor(palette.color(QPalette.ColorRole.Text))
+        self.cursor.setPen(pg.mkPen(palette.color(QPalette.ColorRole.Mid)))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.plot and event.type() == QEvent.Type.KeyPress:

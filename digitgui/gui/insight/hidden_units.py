@@ -37,6 +37,7 @@ from .colormaps import (
     style_plot,
     symmetric_limit,
 )
+from .hidden_text import _dead_summary, _network, describe_hidden_member
 from .live import LatestSnapshot
 
 __all__ = [
@@ -47,22 +48,6 @@ __all__ = [
 ]
 
 DEAD_MARK = (215, 48, 39)
-
-
-def describe_hidden_member(member: int | None, n: int) -> str:
-    """The sentence over the hidden-units views of an ensemble of ``n`` networks."""
-    return (
-        f"This model is the average of {n} networks; the tiles and bars show network "
-        f"{(member or 0) + 1}'s hidden units (each network learned units of its own, so they "
-        "cannot be averaged). Show:"
-    )
-
-
-def _network(model: DigitClassifier | None, member: int) -> DigitClassifier | None:
-    """Network ``member`` of ``model`` alone (the first when it has fewer)."""
-    if model is None:
-        return None
-    return model.member(member if member < model.n_members else 0)
 
 
 class WeightTileGrid(QWidget):
@@ -268,19 +253,6 @@ class _ColorBar(QWidget):
         p.drawText(below, Qt.AlignmentFlag.AlignHCenter, "0")
         p.drawText(below, Qt.AlignmentFlag.AlignRight, f"+{self._limit:.2g}")
         p.end()
-
-
-def _dead_summary(activity: UnitActivity, relu: bool) -> str:
-    if not relu:
-        return "Sigmoid units never die: none is dead."
-    parts = [
-        f"layer {l + 1}: {n} of {len(d)}"
-        for l, (n, d) in enumerate(zip(activity.n_dead, activity.dead, strict=True))
-    ]
-    return (
-        f"Dead units (never active on the {activity.n_digits:,} training digits, so they can no "
-        f"longer learn): {', '.join(parts)}"
-    )
 
 
 class WeightTilesView(QWidget):
@@ -533,10 +505,7 @@ class HiddenActivationsView(QWidget):
         if self._digit is None:
             self._activations = None
             acts = [np.zeros(h) for h in sizes]
-            self.summary.setText(
-                "Draw a digit to see how strongly each hidden unit responds. "
-                + _dead_summary(activity, relu)
-            )
+            self.summary.setText("Draw a digit to see how strongly each hidden unit responds.")
         else:
             self._activations = acts = hidden_activations(model, self._digit)
             quiet = [int((a <= 0).sum()) for a in acts] if relu else None
@@ -548,9 +517,8 @@ class HiddenActivationsView(QWidget):
                 if relu
                 else [f"layer {l + 1}: {h} units" for l, h in enumerate(sizes)]
             )
-            self.summary.setText(
-                f"For your digit, {'; '.join(parts)}. " + _dead_summary(activity, relu)
-            )
+            # The dead units are marked here and counted once, above the tiles (deadUnitsLabel).
+            self.summary.setText(f"For your digit, {'; '.join(parts)}.")
         for l, (bars, marks, a) in enumerate(zip(self._bars, self._dead_marks, acts, strict=True)):
             bars.setOpts(height=a)
             dead = np.flatnonzero(activity.dead[l])
@@ -574,6 +542,14 @@ class HiddenActivationsView(QWidget):
     def selected_unit(self) -> tuple[int, int] | None:
         """``(layer, unit)`` described now (layers counted from 1), or None."""
         return self._selected
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a light/dark switch while running
+            highlight = self.palette().color(QPalette.ColorRole.Highlight)
+            for plot, bars in zip(self._plots, self._bars, strict=True):
+                style_plot(plot, self.palette())
+                bars.setOpts(brush=highlight)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and watched in self._plots:

@@ -30,6 +30,7 @@ from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
 from ..reliability_diagram import ReliabilityDiagram
 from .colormaps import contrasting_text
 from .digit_tiles import DigitGallery, TileContent
+from .scrolling import scroll_inside
 
 __all__ = ["ConfusionMatrixWidget", "TestSetView"]
 
@@ -292,6 +293,7 @@ class TestSetView(QWidget):
         layout.addWidget(self.calibration_label)
         layout.addLayout(top, 3)
         layout.addLayout(bottom, 2)
+        scroll_inside(self)  # narrower windows scroll the page, not widen the window
 
     # public ---------------------------------------------------------------------------------------
 

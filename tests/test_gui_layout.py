@@ -1,0 +1,81 @@
+"""Issue 13 item 4: small windows and large fonts. The canvas and the pen slider keep a usable
+size at 1024x700, the insight pages scroll instead of widening the window, and the drawing side
+holds at 14 and 18 pt application fonts (set offscreen with QApplication.setFont)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from digitgui.gui.main_window import MainWindow
+
+
+@pytest.fixture
+def app_font(qapp):
+    before = QFont(qapp.font())
+
+    def set_points(points: float) -> None:
+        font = QFont(before)
+        font.setPointSizeF(points)
+        qapp.setFont(font)
+
+    yield set_points
+    qapp.setFont(before)
+
+
+def shown(qtbot, width: int, height: int) -> MainWindow:
+    w = MainWindow(load_reference=False)
+    qtbot.addWidget(w)
+    w.resize(width, height)
+    w.show()
+    qtbot.waitExposed(w)
+    QApplication.processEvents()
+    return w
+
+
+def inside(w, child) -> bool:
+    rect = child.rect().translated(child.mapTo(w, child.rect().topLeft()))
+    return child.isVisible() and w.rect().contains(rect)
+
+
+def test_canvas_and_pen_slider_keep_their_size_at_1024x700(qtbot):
+    w = shown(qtbot, 1024, 700)
+    assert w.width() == 1024
+    canvas = w.drawing_area.canvas
+    assert min(canvas.width(), canvas.height()) >= 240
+    assert w.drawing_area.pen_slider.width() >= 80
+
+
+@pytest.mark.parametrize("title", ["Why", "Test set", "My digits"])
+def test_a_wide_page_scrolls_inside_itself_and_stays_the_tab(qtbot, title):
+    w = shown(qtbot, 1024, 700)
+    tabs = w.insight_tabs
+    index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
+    page = tabs.widget(index)
+    assert tabs.indexOf(page) == index  # the view itself is the tab's page
+    assert page.minimumSizeHint().width() < 300  # it scrolls instead of widening the window
+
+
+def test_nothing_of_the_drawing_side_is_clipped_at_the_smallest_size(qtbot):
+    w = shown(qtbot, 800, 600)
+    area = w.drawing_area
+    for child in (area.digit_view, area.undo_button, area.clear_button, area.pen_slider):
+        assert inside(w, child), child.objectName()
+    assert area.pen_slider.width() >= 80
+
+
+@pytest.mark.parametrize("points", [14, 18])
+def test_the_drawing_side_holds_at_large_fonts(qtbot, app_font, points):
+    app_font(points)
+    w = shown(qtbot, 1280, 800)
+    area = w.drawing_area
+    assert w.minimumSizeHint().width() <= 1600  # fits a 1600 px wide screen
+    assert area.pen_slider.width() >= 80
+    # "20 px" whole, the guess box's title whole
+    metrics = area.pen_label.fontMetrics()
+    assert area.pen_label.width() >= metrics.horizontalAdvance(area.pen_label.text())
+    title = area.guess_box.fontMetrics().horizontalAdvance(area.guess_box.title())
+    assert area.guess_box.width() >= title
+    for child in (area.digit_view, area.undo_button, area.clear_button):
+        assert inside(w, child), child.objectName()
