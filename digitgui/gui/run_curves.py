@@ -213,5 +213,3 @@ class RunCurves:
             )
             plot.cost_item.addItem(line)
             self.lr_lines.append(line)
-
-
