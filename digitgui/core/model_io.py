@@ -108,6 +108,11 @@ class DigitClassifier(Ensemble):
                 parts.append(f"{label} {100 * acc[key]:.1f}%")
         return ", ".join(parts)
 
+    def __repr__(self) -> str:
+        """One line, e.g. ``<DigitClassifier 64-128-64-10 relu x5, train 100.0%, val 97.8%, ...>``,
+        never the weight arrays."""
+        return f"<DigitClassifier {self.description}>"
+
     def member(self, k: int) -> DigitClassifier:
         """Network ``k`` (0-based) alone, with the same inputs, uncalibrated (its own softmax):
         for the views that show the inside of one network."""

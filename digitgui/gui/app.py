@@ -44,17 +44,34 @@ def limit_blas_threads() -> None:
         _blas_limit = threadpool_limits(limits=1, user_api="blas")
 
 
+#: The name of the desktop entry (``digitgui.desktop``, see scripts/install_desktop_entry) and of
+#: the icon: on Wayland the window's app id, on X11 its WM_CLASS, so the desktop shows the entry's
+#: name and icon for the window instead of "python3".
+DESKTOP_FILE_NAME = "digitgui"
+#: The window icon, shipped in resources/ (digitgui.svg rendered at 256 px).
+ICON_FILE = "digitgui.png"
+
+
 def create_app(argv: list[str] | None = None):
-    """The ``QApplication`` (created once), named so settings land in a ``digitgui`` folder."""
+    """The ``QApplication`` (created once), named so settings land in a ``digitgui`` folder, with
+    the desktop identity: its icon and the name of its desktop entry."""
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
+
+    from ..core.model_io import resource_path
 
     limit_blas_threads()
     app = QApplication.instance()
     if app is None:
-        app = QApplication(argv if argv is not None else sys.argv[:1])
+        # argv[0] gives the X11 window class its instance name: "digitgui", not the interpreter's.
+        app = QApplication(argv if argv is not None else [DESKTOP_FILE_NAME])
     app.setOrganizationName("digitgui")
     app.setApplicationName("digitgui")
     app.setApplicationDisplayName("digitgui")
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    icon = resource_path(ICON_FILE)
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
