@@ -91,3 +91,16 @@ def test_train_command_names_what_differs_from_the_preset():
     assert words[-2:] == ["--out", "m.npz"]
     full = dataclasses.replace(PRESETS["default"], batch_size=None, name="custom")
     assert "--batch-size 0" in train_command(full)
+
+
+def test_the_copied_command_line_runs_and_trains_the_same_config(capsys):
+    from digitgui.cli import build_parser
+    from digitgui.cli.train import config_from_args
+
+    config = dataclasses.replace(
+        PRESETS["notebook"], iterations=30, lr=0.05, patience=7, eval_every=5, momentum=0.5
+    )
+    words = shlex.split(train_command(config))
+    args = build_parser().parse_args(words[1:])
+    again = config_from_args(args)
+    assert dataclasses.replace(again, name=config.name) == config

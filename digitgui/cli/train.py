@@ -34,6 +34,14 @@ def add_parser(sub) -> None:
     t.add_argument("--l2", type=float, help="L2 weight decay strength")
     t.add_argument("--augment", type=int, help="distorted copies of each training digit")
     t.add_argument("--early-stopping", action="store_true", help="stop when validation stalls")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="any other training setting, e.g. --set patience=7 --set eval_every=50 (the "
+        "fields and spellings of compare --vary; repeatable)",
+    )
     t.add_argument("--log-every", type=_positive_int, default=None, help="log every K iterations")
     t.add_argument(
         "--json",
@@ -149,6 +157,14 @@ def config_from_args(args):
     if args.early_stopping:
         changes["early_stopping"] = True
     base = PRESETS[args.preset]
+    if args.set:
+        from .compare import parse_vary
+
+        for spec in args.set:
+            if "," in spec.partition("=")[2]:
+                raise UsageError(f"--set {spec}: one value only (hidden layers: --hidden 32,32)")
+        for field, values in parse_vary(args.set, dataclasses.replace(base, **changes)):
+            changes[field] = values[0]
     if changes:
         changes.setdefault("name", f"{args.preset} (modified)")
     try:

@@ -205,7 +205,9 @@ def train_command(config: TrainConfig, out: str | None = None) -> str:
     """The ``digitgui train`` command line that trains ``config`` again (same numbers: the
     seed is in it). Settings equal to the preset's are left out; settings without their own
     option are passed as ``--set FIELD=VALUE``."""
-    preset_name = config.name if config.name in PRESETS else "default"
+    # "notebook (modified)" is how `digitgui train` names a changed preset.
+    first = config.name.split(" ")[0]
+    preset_name = first if first in PRESETS else "default"
     base = PRESETS[preset_name]
     args = ["digitgui", "train", "--preset", preset_name]
     for f in dataclasses.fields(TrainConfig):
