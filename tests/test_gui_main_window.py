@@ -223,6 +223,9 @@ def test_handwriting_without_the_packed_pendigits_fails_in_one_sentence_and_keep
 ):
     gone = tmp_path / "pendigits.npz"
     monkeypatch.setattr("digitgui.core.pendigits.packed_pendigits_path", lambda: gone)
+    # The patch reaches this process only: the run trains in a thread here (a training
+    # process's own failures are tested in test_gui_training_process.py).
+    window.training_runner().in_process = False
     before = window.model()
     config = dataclasses.replace(PRESETS["handwriting"], iterations=20, eval_every=10)
     window.start_training(config)  # fails before its first update: no final record

@@ -138,7 +138,11 @@ class DigitClassifier(Ensemble):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to ``path`` atomically (a temporary file in the same folder, renamed over
         the target when complete): a failed save leaves any older file intact. Returns the path."""
-        path = Path(path)
+        return write_atomically(Path(path), self.to_bytes())
+
+    def to_bytes(self, *, compress: bool = True) -> bytes:
+        """The model file's bytes (what :meth:`save` writes). ``compress=False`` stores the arrays
+        as they are: faster, for handing a model to another process."""
         meta = dict(self.metadata)
         meta.update(
             format_version=FORMAT_VERSION,
@@ -156,7 +160,7 @@ class DigitClassifier(Ensemble):
         arrays["mean"] = self.mean
         arrays["scale"] = self.scale
         arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
-        return write_atomically(path, _npz_bytes(arrays))
+        return _npz_bytes(arrays, compress=compress)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DigitClassifier:
@@ -171,6 +175,12 @@ class DigitClassifier(Ensemble):
             raw = path.read_bytes()
         except OSError as e:
             raise ModelFileError(f"{name}: cannot be read ({e.strerror or e})") from None
+        return cls.from_bytes(raw, name)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, name: str = "model") -> DigitClassifier:
+        """A model from a model file's bytes, checked as :meth:`load` checks a file (``name`` is
+        what the error messages call it)."""
         if not raw:
             raise ModelFileError(f"{name}: the file is empty")
         try:
@@ -364,16 +374,17 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"cannot store {type(o).__name__} in model metadata")
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def _npz_bytes(arrays: dict[str, np.ndarray], compress: bool = True) -> bytes:
     """An ``.npz`` archive in memory, byte-for-byte reproducible: ``np.savez`` stamps each member
     with the current time, which would make two saves of the same model differ."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buf, "w", compression=method) as zf:
         for key, arr in arrays.items():
             member = io.BytesIO()
             np.lib.format.write_array(member, np.asarray(arr), allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = method
             info.external_attr = 0o644 << 16
             zf.writestr(info, member.getvalue())
     return buf.getvalue()

@@ -1,6 +1,10 @@
-"""Training in a worker thread: the only module that touches both Qt and the core.
+"""Training off the GUI thread: with Qt, the only place (with :mod:`.training_process`) that
+drives the core's training.
 
-:class:`TrainingWorker` is thin: it drives :func:`digitgui.core.training.train` (which limits BLAS
+A real run trains in a child process (:class:`~digitgui.gui.training_process.ProcessWorker`: a
+thread would share the interpreter lock with the window and train at 0.57 of headless speed).
+:class:`TrainingWorker`, the same run in a thread, serves runs given a ``train_fn`` (the tests'
+fakes). It is thin: it drives :func:`digitgui.core.training.train` (which limits BLAS
 to one thread), checks a stop flag, waits while paused, batches progress records and always emits
 ``finished``. It never touches a widget and does no maths. :class:`TrainingRunner` lives in the
 GUI thread, owns the ``QThread`` and forwards only the messages of the current run: each run has
@@ -13,7 +17,6 @@ Signal order of one run: ``started``, ``progressed`` zero or more times, ``error
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from digitgui.core.train_process import relay
 from digitgui.core.training_loop import LiveRate
+
+from .training_process import ProcessWorker
 
 __all__ = [
     "ProgressBatch",
@@ -39,12 +45,13 @@ BATCH_INTERVAL = 0.03
 #: A copy of the network travels with a record at most this often (s), for the live probabilities.
 SNAPSHOT_INTERVAL = 0.1
 
-#: Every training thread started and not yet cleaned up, with its worker.
-_live: dict[QThread, TrainingWorker] = {}
+#: Every training thread (or process worker) started and not yet cleaned up, with its worker.
+_live: dict[QThread | ProcessWorker, TrainingWorker | ProcessWorker] = {}
 
 
-def running_threads() -> list[QThread]:
-    """Training threads started and not yet finished (the test suite fails a test leaving any)."""
+def running_threads() -> list[QThread | ProcessWorker]:
+    """Training threads and processes started and not yet finished (the test suite fails a test
+    leaving any)."""
     return [t for t in _live if t.isRunning()]
 
 
@@ -140,17 +147,17 @@ class TrainingWorker(QObject):
     def stop_requested(self) -> bool:
         return self._stop.is_set()
 
+    def set_learning_rate(self, lr: float) -> None:
+        self.live_lr.set(lr)
+
     @Slot()
     def run(self) -> None:
         self.started.emit(self.run_id)
         final = None
-        pending: list = []
-        paused_total = 0.0
         try:
             train = self._train_fn
             if train is None:
                 from digitgui.core.training import train
-            last_emit = time.perf_counter()
             run = train(
                 self.config,
                 should_stop=self._stop.is_set,
@@ -158,25 +165,7 @@ class TrainingWorker(QObject):
                 extra_train=self.extra_train,
                 live_lr=self.live_lr,
             )
-            for record in run:
-                pending.append(record)
-                if record.done:
-                    final = record
-                    break
-                now = time.perf_counter()
-                if now - last_emit >= self.batch_interval:
-                    self._send(pending, paused_total)
-                    pending = []
-                    last_emit = now
-                if not self._running.is_set():
-                    # Show everything up to the pause before waiting.
-                    self._send(pending, paused_total)
-                    pending = []
-                    t = time.perf_counter()
-                    self._running.wait()
-                    paused_total += time.perf_counter() - t
-                    last_emit = time.perf_counter()
-            self._send(pending, paused_total)
+            final = relay(run, self._send, self._running, self.batch_interval)
         except Exception as e:
             message = str(e) or type(e).__name__
             self.errored.emit(RunFailure(self.run_id, message, traceback.format_exc()))
@@ -202,12 +191,23 @@ class TrainingRunner(QObject):
     runFinished = Signal(object)
     stateChanged = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, train_fn: Callable | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        train_fn: Callable | None = None,
+        *,
+        in_process: bool | None = None,
+    ) -> None:
         super().__init__(parent)
         self._train_fn = train_fn
+        #: Runs train in a child process (:mod:`digitgui.gui.training_process`) unless a
+        #: ``train_fn`` is given (tests' fakes) or ``in_process`` is False.
+        self.in_process = train_fn is None if in_process is None else in_process
+        if self.in_process and train_fn is not None:
+            raise ValueError("a train_fn runs in a thread, not in a training process")
         self._run_id = 0
-        self._worker: TrainingWorker | None = None
-        self._thread: QThread | None = None
+        self._worker: TrainingWorker | ProcessWorker | None = None
+        self._thread: QThread | ProcessWorker | None = None
         self._state = "idle"
 
     @property
@@ -227,22 +227,35 @@ class TrainingRunner(QObject):
         if self._thread is not None:
             raise RuntimeError("a training run is already in progress")
         self._run_id += 1
-        worker = TrainingWorker(
-            self._run_id, config, extra_train=extra_train, train_fn=self._train_fn
-        )
-        thread = QThread()
-        thread.setObjectName(f"digitgui-training-{self._run_id}")
-        worker.moveToThread(thread)
-        # Bound methods of QObjects: run executes in the worker's thread, the _on_* slots in the
-        # GUI thread (a lambda here would run in the worker thread).
-        thread.started.connect(worker.run)
+        if self.in_process:
+            worker = ProcessWorker(
+                self._run_id,
+                config,
+                extra_train=extra_train,
+                batch_interval=BATCH_INTERVAL,
+                snapshot_interval=SNAPSHOT_INTERVAL,
+            )
+            thread = worker  # what the bookkeeping waits for: the child process
+        else:
+            worker = TrainingWorker(
+                self._run_id, config, extra_train=extra_train, train_fn=self._train_fn
+            )
+            thread = QThread()
+            thread.setObjectName(f"digitgui-training-{self._run_id}")
+            worker.moveToThread(thread)
+            # Bound methods of QObjects: run executes in the worker's thread, the _on_* slots in
+            # the GUI thread (a lambda here would run in the worker thread).
+            thread.started.connect(worker.run)
         worker.started.connect(self._on_worker_started)
         worker.progressed.connect(self._on_worker_progressed)
         worker.errored.connect(self._on_worker_errored)
         worker.finished.connect(self._on_worker_finished)
         self._worker, self._thread = worker, thread
         _live[thread] = worker
-        thread.start()
+        if self.in_process:
+            worker.start()
+        else:
+            thread.start()
         self._set_state("running")
         return self._run_id
 
@@ -261,7 +274,7 @@ class TrainingRunner(QObject):
         that is not a positive number, or when no run is going)."""
         if self._worker is None or self._state == "stopping":
             raise ValueError("no run is training")
-        self._worker.live_lr.set(lr)
+        self._worker.set_learning_rate(lr)
 
     def stop(self) -> None:
         """Ask the run to end after its current iteration; ``runFinished`` follows."""
