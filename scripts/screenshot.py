@@ -4,7 +4,9 @@ with ``--lesson KEY``, a lesson's overlay when it has finished (docs/lesson-KEY.
 ``--presentation``, the optimizer lesson in presentation mode (docs/presentation.png).
 
 Runs offscreen; no display needed: ``.venv/bin/python scripts/screenshot.py [OUT.png]`` or
-``.venv/bin/python scripts/screenshot.py --lesson learning-rate [OUT.png]``.
+``.venv/bin/python scripts/screenshot.py --lesson learning-rate [OUT.png]``. ``--size 800x600``
+and ``--font 18`` render the first screen at another window size or application font size
+(docs/first-hour/).
 The digit is drawn through the canvas's own pen (a "3" as one stroke), training uses the default
 preset with more iterations so that the capture falls in the middle of the run.
 """
@@ -35,8 +37,26 @@ def three() -> np.ndarray:
     return np.vstack([upper, lower])
 
 
+def _option(args: list[str], name: str) -> tuple[str | None, list[str]]:
+    """The value of ``name VALUE`` in ``args`` (None if absent) and the other arguments."""
+    if name not in args:
+        return None, args
+    i = args.index(name)
+    if i + 1 >= len(args):
+        raise SystemExit(f"screenshot: {name} needs a value")
+    return args[i + 1], args[:i] + args[i + 2 :]
+
+
 def main() -> int:
     args = sys.argv[1:]
+    size, args = _option(args, "--size")
+    font, args = _option(args, "--font")
+    try:
+        width, height = (int(v) for v in (size or "1280x800").lower().split("x"))
+        points = float(font) if font else None
+    except ValueError:
+        print("screenshot: --size is WIDTHxHEIGHT (e.g. 800x600), --font points", file=sys.stderr)
+        return 2
     lesson = None
     present = args[:1] == ["--presentation"]
     if present:
@@ -55,7 +75,9 @@ def main() -> int:
         # Never read or write the user's settings or runs: a fresh window, as a new user sees it.
         os.environ["DIGITGUI_SETTINGS"] = str(Path(folder) / "screenshot.ini")
         os.environ["DIGITGUI_DATA_DIR"] = str(Path(folder) / "data")
-        return render_lesson(out, lesson, present) if lesson else render(out)
+        if lesson:
+            return render_lesson(out, lesson, present)
+        return render(out, (width, height), points)
 
 
 def render_lesson(out: Path, key: str, present: bool = False) -> int:
@@ -90,7 +112,9 @@ def render_lesson(out: Path, key: str, present: bool = False) -> int:
     return 0
 
 
-def render(out: Path) -> int:
+def render(out: Path, size: tuple[int, int] = (1280, 800), points: float | None = None) -> int:
+    """The first screen's window mid-training at ``size``; ``points``: an application font of
+    that size (as a desktop with large fonts sets it)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     from digitgui.core.strokes import Stroke
@@ -98,8 +122,12 @@ def render(out: Path) -> int:
     from digitgui.gui.app import create_app, create_window
 
     app = create_app()
+    if points is not None:
+        font = app.font()
+        font.setPointSizeF(points)
+        app.setFont(font)
     window = create_window()
-    window.resize(1280, 800)
+    window.resize(*size)
     window.show()
     app.processEvents()
     window.canvas.set_strokes([Stroke(three(), 18.0)])

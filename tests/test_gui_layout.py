@@ -59,6 +59,10 @@ def test_a_wide_page_scrolls_inside_itself_and_stays_the_tab(qtbot, title):
 
 def test_nothing_of_the_drawing_side_is_clipped_at_the_smallest_size(qtbot):
     w = shown(qtbot, 800, 600)
+    # The window really is 800x600 (its minimum does not push it past a small screen): the
+    # Training page scrolls inside itself as the other pages do.
+    assert (w.width(), w.height()) == (800, 600)
+    assert w.minimumSizeHint().width() <= 800 and w.minimumSizeHint().height() <= 600
     area = w.drawing_area
     for child in (area.digit_view, area.undo_button, area.clear_button, area.pen_slider):
         assert inside(w, child), child.objectName()
@@ -79,3 +83,18 @@ def test_the_drawing_side_holds_at_large_fonts(qtbot, app_font, points):
     assert area.guess_box.width() >= title
     for child in (area.digit_view, area.undo_button, area.clear_button):
         assert inside(w, child), child.objectName()
+
+
+def test_the_split_follows_a_growing_window_until_the_user_drags_it(qtbot):
+    w = shown(qtbot, 800, 600)
+    w.resize(1280, 800)  # maximised on a larger screen
+    QApplication.processEvents()
+    tabs = w.insight_tabs
+    assert tabs.tabBar().sizeHint().width() <= tabs.width()  # every tab title shows
+    w.splitter.moveSplitter(900, 1)  # the user's own split
+    QApplication.processEvents()
+    left = w.splitter.sizes()[0]
+    assert left > 800
+    w.resize(1300, 800)
+    QApplication.processEvents()
+    assert abs(w.splitter.sizes()[0] - left) <= 20  # kept, not reset to the rule's 54%

@@ -10,6 +10,7 @@ what was there.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -18,6 +19,7 @@ __all__ = [
     "MIN_ZOOM",
     "PRESENTATION_ZOOM",
     "ZOOM_STEPS",
+    "SplitFollower",
     "Zoom",
     "fit_to_screen",
     "zoom_present",
@@ -116,7 +118,35 @@ def fit_to_screen(w, width: int = 1280, height: int = 800) -> None:
         frame = w.frameGeometry()
         frame.moveCenter(area.center())
         w.move(frame.topLeft())
+    # Lay the window out first: before it is shown the splitter still has its default width
+    # and would clip the sizes to it.
+    w.layout().activate()
     w.splitter.setSizes(_split(w))
+    if getattr(w, "split_follower", None) is None:
+        w.split_follower = SplitFollower(w)
+
+
+class SplitFollower(QObject):
+    """Keeps the drawing side / tabs split of window ``w`` at :func:`_split`'s rule as the
+    window is resized (maximised, snapped to half a screen), until the user drags the handle or
+    a remembered split is restored (``following`` False): Qt would share the new width by its
+    own rule, leaving the tab titles behind scroll arrows after a window grew."""
+
+    def __init__(self, w) -> None:
+        super().__init__(w)
+        self.w = w
+        self.following = True
+        w.installEventFilter(self)
+        w.splitter.splitterMoved.connect(self._on_splitter_moved)
+
+    def _on_splitter_moved(self, *_args) -> None:
+        self.following = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.w and event.type() == QEvent.Type.Resize and self.following:
+            self.w.layout().activate()
+            self.w.splitter.setSizes(_split(self.w))
+        return False
 
 
 def _natural_width(page) -> int:
@@ -129,12 +159,17 @@ def _natural_width(page) -> int:
     return (inner or page).minimumSizeHint().width()
 
 
-def _natural_total(w) -> int:
+def _tabs_wanted(w) -> int:
+    """The width the tab side wants: the page showing without scrolling sideways, plus the tab
+    frame."""
     tabs = w.splitter.widget(1)
     page = tabs.currentWidget() if hasattr(tabs, "currentWidget") else None
-    wanted = (_natural_width(page) + 12) if page is not None else 0
+    return _natural_width(page) + 12 if page is not None else 0
+
+
+def _natural_total(w) -> int:
     drawing = w.splitter.widget(0).minimumSizeHint().width()
-    return drawing + wanted + w.splitter.handleWidth() + 8
+    return drawing + _tabs_wanted(w) + w.splitter.handleWidth() + 8
 
 
 def _split(w) -> list[int]:
@@ -143,8 +178,5 @@ def _split(w) -> list[int]:
     total = w.splitter.width() if w.splitter.isVisible() else w.width()
     total -= w.splitter.handleWidth()
     drawing = w.splitter.widget(0).minimumSizeHint().width()
-    tabs = w.splitter.widget(1)
-    page = tabs.currentWidget() if hasattr(tabs, "currentWidget") else None
-    wanted = (_natural_width(page) + 12) if page is not None else 0  # + the tab frame
-    left = max(drawing, min(round(total * 0.54), total - wanted))
+    left = max(drawing, min(round(total * 0.54), total - _tabs_wanted(w)))
     return [left, max(0, total - left)]

@@ -9,7 +9,7 @@ and does no maths; the window decides what reads the drawing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,7 @@ from digitgui.core.runs import Run
 from digitgui.core.training import TrainConfig
 
 from .cost_plot import X_AXES, CostPlot
+from .insight.scrolling import scroll_inside
 from .palette import warning_color
 from .runs_table import RunsPanel
 from .training_controller import TrainingController, rate_line
@@ -38,8 +39,7 @@ from .training_panel import TrainingPanel
 
 __all__ = ["TRAIN_HINT", "TrainingTab", "preparing_message"]
 
-#: Period of the progress widgets' refresh while training (ms): 10 Hz. Every repaint holds the
-#: GIL, which the training thread needs back after each NumPy call.
+#: Period of the progress widgets' refresh while training (ms): 10 Hz.
 REFRESH_MS = 100
 #: The training message of the first screen (and after Reset), until a run starts.
 TRAIN_HINT = (
@@ -201,6 +201,14 @@ class TrainingTab(QWidget):
         layout.addWidget(self.rate_label)
         layout.addLayout(message_row)
         layout.addLayout(buttons)
+        # Below its natural size (an 800x600 screen, a large font) the page scrolls inside
+        # itself, as the insight pages do, instead of holding the whole window larger.
+        self._scroll = scroll_inside(self)
+
+    def sizeHint(self) -> QSize:
+        """The content's own size: the window shares its width as it did before the page
+        scrolled (a scroll area's hint is small)."""
+        return self._scroll.widget().sizeHint()
 
     # what the tab shows ---------------------------------------------------------------------------
 

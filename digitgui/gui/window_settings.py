@@ -108,6 +108,7 @@ def restore_settings(w) -> None:
     splitter = s.value("window/splitter")
     if isinstance(splitter, QByteArray) and not splitter.isEmpty():
         w.splitter.restoreState(splitter)
+        w.split_follower.following = False  # the user's own split
     state = read_state(s)
     if state.pen_width is not None:
         w.canvas.set_pen_width(state.pen_width)
