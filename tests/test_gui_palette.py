@@ -76,3 +76,27 @@ def test_the_activation_plots_follow_a_dark_switch(qtbot, switch):
     for plot in plots:
         assert background(plot).lightness() < 60
         assert contrast_ratio(axis_text(plot), background(plot)) >= 4.5
+
+
+def test_the_step_list_rows_stay_readable_after_a_dark_switch(qtbot, switch):
+    """The uncoloured rows ("given" matrices) take the list's text colour at paint time; before,
+    each kept the light palette's black and read 1.1:1 on the dark list."""
+    from digitgui.core.data import load_digits_split
+    from digitgui.core.model_io import load_default
+    from digitgui.gui.insight.step_through import StepThroughView
+
+    view = StepThroughView(split=load_digits_split())
+    qtbot.addWidget(view)
+    view.set_model(load_default())
+    view.set_digit(load_digits_split().X_test[0].reshape(8, 8))
+    view.show()
+    rows = view.step_list
+    assert rows.count() > 5
+    switch()
+    base = rows.palette().color(QPalette.ColorRole.Base)
+    assert base.lightness() < 60
+    for i in range(rows.count()):
+        brush = rows.item(i).foreground()
+        own = brush.style() != brush.style().NoBrush
+        color = brush.color() if own else rows.palette().color(QPalette.ColorRole.Text)
+        assert contrast_ratio(color, base) >= 3, rows.item(i).text()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPalette
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -481,12 +481,12 @@ class StepThroughView(QWidget):
         )
         self.cost_label.setText(self._cost_text(step))
         self.order_label.setText(self._order_text(step))
-        text_color = self.palette().color(QPalette.ColorRole.Text)
         for m in step.matrices:
             rows, cols = np.atleast_2d(m.value).shape
             item = QListWidgetItem(m.formula)
             tint = STAGE_COLORS[m.stage]
-            item.setForeground(tint if tint is not None else text_color)
+            if tint is not None:  # the others take the list's text colour when painted
+                item.setForeground(tint)
             item.setToolTip(f"{m.stage}: {m.meaning} ({rows}×{cols})")
             self.step_list.addItem(item)
         names = step.names
