@@ -25,6 +25,7 @@ from digitgui.gui.insight import (
     TestSetView,
     WeightTilesView,
 )
+from digitgui.gui.insight.digit_tiles import DigitTile
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -433,3 +434,18 @@ def test_panel_wires_views_to_the_window_and_exposes_object_names(qtbot, model, 
     with qtbot.waitSignal(panel.digitRequested, timeout=2000) as blocker:
         panel.nearest.gallery.digitClicked.emit(0)
     np.testing.assert_array_equal(blocker.args[0], panel.nearest.neighbours().digits[0])
+
+
+def test_a_few_nearest_tiles_grow_into_a_large_pane_and_many_keep_their_size(qtbot, model, split):
+    """Issue 13 item 11: six 72 px tiles sat in the corner of a large empty pane."""
+    view = _open(qtbot, NearestExamplesView(split=split, k=6), (560, 560))
+    view.set_model(model)
+    view.set_digit(split.X_test[100].reshape(8, 8))
+    qtbot.waitUntil(lambda: view.gallery.tiles()[0].image_side > DigitTile.IMAGE_SIDE)
+    tiles = view.gallery.tiles()
+    assert len({t.image_side for t in tiles}) == 1
+    area = view.gallery.viewport().rect()
+    for t in tiles:  # all still in sight: grown, not pushed behind a scroll bar
+        assert area.contains(t.geometry().translated(-view.gallery.widget().pos()))
+    view.k_spin.setValue(24)  # many: the base size, and the gallery scrolls
+    qtbot.waitUntil(lambda: view.gallery.tiles()[0].image_side == DigitTile.IMAGE_SIDE)

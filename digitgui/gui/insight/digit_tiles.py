@@ -15,7 +15,10 @@ from PySide6.QtWidgets import QGridLayout, QScrollArea, QSizePolicy, QWidget
 from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
 from .colormaps import ink_rgb
 
-__all__ = ["DigitGallery", "DigitTile", "TileContent"]
+__all__ = ["MAX_IMAGE_SIDE", "DigitGallery", "DigitTile", "TileContent"]
+
+#: The largest digit picture a gallery grows its tiles to (px) when the pane has room.
+MAX_IMAGE_SIDE = 160
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +52,7 @@ class DigitTile(QWidget):
         self._content: TileContent | None = None
         self._selected = False
         self._focus_mark = False
+        self._image_side = self.IMAGE_SIDE
         if content is not None:
             self.set_content(content)
 
@@ -86,7 +90,19 @@ class DigitTile(QWidget):
     def sizeHint(self) -> QSize:
         line = self.fontMetrics().height()
         bars = self.BARS_HEIGHT if self._has_bars() else 0
-        return QSize(self.IMAGE_SIDE + 16, self.IMAGE_SIDE + 8 + 2 * line + bars + 6)
+        side = self.image_side
+        return QSize(side + 16, side + 8 + 2 * line + bars + 6)
+
+    @property
+    def image_side(self) -> int:
+        """The digit picture's side (px): :attr:`IMAGE_SIDE`, or more in a gallery with room."""
+        return self._image_side
+
+    def set_image_side(self, side: int) -> None:
+        if side != self.image_side:
+            self._image_side = int(side)
+            self.updateGeometry()
+            self.update()
 
     def _has_bars(self) -> bool:
         return self._content is not None and self._content.probabilities is not None
@@ -105,7 +121,7 @@ class DigitTile(QWidget):
         pal = self.palette()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        side = self.IMAGE_SIDE
+        side = self.image_side
         x0 = (self.width() - side) / 2
         y0 = 4.0
         cell = side / 8
@@ -160,7 +176,7 @@ class DigitTile(QWidget):
 
     def image_center(self) -> QPointF:
         """Centre of the digit picture, in widget coordinates (for clicks in tests)."""
-        return QPointF(self.width() / 2, 4 + self.IMAGE_SIDE / 2)
+        return QPointF(self.width() / 2, 4 + self.image_side / 2)
 
 
 class DigitGallery(QScrollArea):
@@ -183,6 +199,7 @@ class DigitGallery(QScrollArea):
         self.setWidget(self._inner)
         self._tiles: list[DigitTile] = []
         self._columns = 0
+        self._side = 0
 
     def tiles(self) -> list[DigitTile]:
         return list(self._tiles)
@@ -273,16 +290,38 @@ class DigitGallery(QScrollArea):
     def _relayout(self) -> None:
         if not self._tiles:
             return
+        side = self._fitting_side()
+        for tile in self._tiles:
+            tile.set_image_side(side)
         tile_w = self._tiles[0].sizeHint().width() + self._grid.spacing()
         columns = max(1, (self.viewport().width() - 4) // tile_w)
-        if columns == self._columns:
+        if (columns, side) == (self._columns, self._side):
             return
-        self._columns = columns
+        self._columns, self._side = columns, side
         for tile in self._tiles:
             self._grid.removeWidget(tile)
         for i, tile in enumerate(self._tiles):
             self._grid.addWidget(tile, i // columns, i % columns)
             tile.show()
+
+    def _fitting_side(self) -> int:
+        """The largest picture side, from :attr:`DigitTile.IMAGE_SIDE` up to
+        :data:`MAX_IMAGE_SIDE`, at which every tile fits the visible area: a few tiles in a large
+        pane grow instead of sitting small in its corner; many keep the base size and scroll."""
+        base = DigitTile.IMAGE_SIDE
+        view = self.viewport().size()
+        n = len(self._tiles)
+        spacing = self._grid.spacing()
+        best = base
+        for side in range(base, MAX_IMAGE_SIDE + 1, 8):
+            self._tiles[0].set_image_side(side)
+            hint = self._tiles[0].sizeHint()
+            columns = max(1, (view.width() - 4) // (hint.width() + spacing))
+            rows = -(-n // columns)
+            if rows * (hint.height() + spacing) + 4 > view.height():
+                break
+            best = side
+        return best
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
