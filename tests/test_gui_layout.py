@@ -98,3 +98,21 @@ def test_the_split_follows_a_growing_window_until_the_user_drags_it(qtbot):
     w.resize(1300, 800)
     QApplication.processEvents()
     assert abs(w.splitter.sizes()[0] - left) <= 20  # kept, not reset to the rule's 54%
+
+
+@pytest.mark.parametrize("points", [9, 18])
+def test_the_cost_plot_keeps_a_height_for_its_font(qtbot, app_font, points):
+    """At 18 pt the plot was squeezed to ~140 px and its axis titles overprinted; now the page
+    scrolls instead, and the plot keeps twelve lines of its font."""
+    from PySide6.QtGui import QFontMetrics
+
+    from digitgui.gui.cost_plot import MIN_HEIGHT_LINES
+
+    app_font(points)
+    w = shown(qtbot, 1280, 800)
+    line = QFontMetrics(w.cost_plot.font()).height()
+    assert w.cost_plot.height() >= MIN_HEIGHT_LINES * line
+    w.zoom.set(2.0)  # a zoom in presentation raises it too
+    QApplication.processEvents()
+    assert w.cost_plot.height() >= MIN_HEIGHT_LINES * QFontMetrics(w.cost_plot.font()).height()
+    w.zoom.set(1.0)

@@ -35,6 +35,9 @@ __all__ = ["X_AXES", "CostAxis", "CostPlot", "configure_pyqtgraph", "decade_labe
 #: Redraw period of the curves while points arrive (ms): 10 Hz. Each redraw holds the GIL
 #: for several milliseconds, time the training thread waits for after each NumPy call.
 REDRAW_MS = 100
+#: The plot's minimum height: this many pixels, or lines of its font when that is more.
+MIN_HEIGHT = 160
+MIN_HEIGHT_LINES = 12
 
 
 def configure_pyqtgraph() -> None:
@@ -131,6 +134,7 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self._redraw.setInterval(REDRAW_MS)
         self._redraw.timeout.connect(self._on_redraw_timeout)
         self._apply_palette()
+        self._fit_min_height()
 
     # what is drawn --------------------------------------------------------------------------------
 
@@ -434,7 +438,14 @@ class CostPlot(pg.GraphicsLayoutWidget):
             label.setText(label.text, size=f"{font.pointSizeF():.1f}pt")
         self.hover_label.textItem.setFont(font)
         self.chance_line.label.textItem.setFont(font)
+        self._fit_min_height()
         self.flush()
+
+    def _fit_min_height(self) -> None:
+        """Tall enough for both axes' rotated titles and their ticks in the plot's font: a large
+        font or a zoom makes the page scroll rather than squeeze the plot until titles overprint."""
+        line = QFontMetrics(self.font()).height()
+        self.setMinimumHeight(max(MIN_HEIGHT, MIN_HEIGHT_LINES * line))
 
     def show_chance_line(self, on: bool) -> None:
         """A dashed line at the cost of a network that knows nothing (ln 10 = 2.30): where every
@@ -459,6 +470,8 @@ class CostPlot(pg.GraphicsLayoutWidget):
         # pyqtgraph's constructor changes the palette before the curves exist.
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "hover_label"):
             self._apply_palette()
+        elif event.type() == QEvent.Type.FontChange:
+            self._fit_min_height()
         super().changeEvent(event)
 
     def _apply_palette(self) -> None:

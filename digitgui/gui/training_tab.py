@@ -99,7 +99,7 @@ class TrainingTab(QWidget):
     def _build(self) -> None:
         self.training_panel = TrainingPanel()
         self.cost_plot = CostPlot()
-        self.cost_plot.setMinimumSize(260, 160)
+        self.cost_plot.setMinimumWidth(260)  # and a height for its font (CostPlot.set_font)
         self.runs_panel = RunsPanel()
         self.runs_table = self.runs_panel.table
         self.runs_panel.setMinimumHeight(84)
