@@ -39,10 +39,19 @@ def test_pause_stops_the_records_and_stop_ends_the_run_with_its_model(qtbot):
     with qtbot.waitSignal(runner.runProgressed, timeout=60_000):
         runner.start(LONG)
     runner.pause()
-    qtbot.wait(300)  # what was on its way arrives
-    seen = sum(len(b.records) for b in batches)
-    qtbot.wait(400)
-    assert sum(len(b.records) for b in batches) == seen  # paused: nothing new
+
+    def count() -> int:
+        return sum(len(b.records) for b in batches)
+
+    # What was on its way arrives (the child sees the pause after its current update); then
+    # nothing more. A child that never paused would keep the count moving for all 20 looks.
+    seen, settled = count(), False
+    for _ in range(20):
+        qtbot.wait(400)
+        settled, seen = count() == seen, count()
+        if settled:
+            break
+    assert settled  # paused: nothing new for 400 ms
     runner.set_learning_rate(LONG.lr / 2)
     runner.resume()
     qtbot.waitUntil(lambda: sum(len(b.records) for b in batches) > seen, timeout=10_000)
