@@ -174,8 +174,11 @@ def test_runs_export_writes_the_curves_as_csv(capsys, compared, tmp_path):
         "cost",
         "val_cost",
         "val_acc",
+        "train_acc",
     ]
     first = [r for r in rows if r["run_id"] == lines[0]["id"]]
+    checked = [r for r in first if r["val_acc"]]
+    assert checked and all(0 <= float(r["train_acc"]) <= 1 for r in checked)
     assert [int(r["iteration"]) for r in first][:3] == [1, 2, 3]
     assert first[0]["run_name"] == "lr 0.01" and float(first[0]["cost"]) > 0
     assert {r["run_id"] for r in rows} == {o["id"] for o in lines}

@@ -227,6 +227,7 @@ def test_lr_changes_are_recorded() -> None:
         cost: float
         val_cost: float | None = None
         val_acc: float | None = None
+        train_acc: float | None = None
         lr_changed: float | None = None
         done: bool = False
 

@@ -588,3 +588,49 @@ def test_a_run_silences_numpy_overflow_only_inside_its_own_passes(monkeypatch, n
     final = list(gen)[-1]
     assert final.outcome == "diverged"
     assert np.geterr() == before
+
+
+# --- training accuracy beside validation (issue 16 item 6) ---------------------------------------
+
+
+def test_training_accuracy_counts_the_batches_since_the_previous_check():
+    from digitgui.core.training_loop import TrainingAccuracy
+
+    out = np.eye(10)[[1, 2, 3, 4]]  # reads 1, 2, 3, 4
+    every = TrainingAccuracy(every_batch=True)
+    assert every.observe(out, np.array([1, 2, 0, 0]), check=False) is None
+    assert every.observe(out, np.array([1, 2, 3, 4]), check=True) == 6 / 8
+    assert every.observe(out, np.array([0, 0, 0, 4]), check=True) == 1 / 4  # counted afresh
+    full = TrainingAccuracy(every_batch=False)  # a full-batch run: its pass at the check only
+    assert full.observe(out, np.array([0, 0, 0, 0]), check=False) is None
+    assert full.observe(out, np.array([1, 2, 3, 0]), check=True) == 3 / 4
+
+
+def test_checks_carry_training_accuracy_and_a_full_batch_run_measures_every_row():
+    from digitgui.core.mlp import MLP
+
+    config = dataclasses.replace(PRESETS["notebook"], iterations=30, eval_every=10)
+    records = list(train(config))
+    checks = [r for r in records[:-1] if r.val_acc is not None]
+    assert [r.iteration for r in checks] == [1, 10, 20, 30][: len(checks)]
+    assert all(
+        (r.train_acc is None) == (r.val_acc is None) for r in records[:-1]
+    )  # measured exactly at the checks
+    # Iteration 1's pass is the initial network's, over every training row.
+    split = load_digits_split(42)
+    W = MLP.create(config.layer_sizes, config.activation, config.init, config.seed)
+    X = (split.X_train - split.mean) / split.scale
+    expected = np.mean(np.argmax(W.predict_proba(X), axis=1) == split.y_train)
+    assert checks[0].train_acc == pytest.approx(expected, abs=1e-12)
+    final = records[-1]
+    assert final.train_acc == final.model.metadata["accuracy"]["train"]
+
+
+def test_a_history_kept_before_training_accuracy_reads_with_it_missing():
+    from digitgui.core.run_history import HISTORY_COLUMNS, RunHistory
+
+    old = np.array([[1, 0.0, 0.1, 2.3, 2.2, 0.1], [2, 0.1, 0.2, 2.0, np.nan, np.nan]])
+    h = RunHistory.from_array(old)
+    assert len(h) == 2 and h.array.shape[1] == len(HISTORY_COLUMNS)
+    assert np.isnan(h.column("train_acc")).all()
+    np.testing.assert_array_equal(h.column("val_acc")[:1], [0.1])

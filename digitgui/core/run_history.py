@@ -10,8 +10,9 @@ import numpy as np
 
 __all__ = ["HISTORY_COLUMNS", "RunHistory", "recent_rate"]
 
-#: The columns of a history, in order. Costs and accuracies not measured are NaN.
-HISTORY_COLUMNS = ("iteration", "seconds", "epoch", "cost", "val_cost", "val_acc")
+#: The columns of a history, in order. Costs and accuracies not measured are NaN. Histories
+#: kept before ``train_acc`` existed have the first six and read with it NaN.
+HISTORY_COLUMNS = ("iteration", "seconds", "epoch", "cost", "val_cost", "val_acc", "train_acc")
 
 
 class RunHistory:
@@ -38,6 +39,7 @@ class RunHistory:
         cost: float,
         val_cost: float | None = None,
         val_acc: float | None = None,
+        train_acc: float | None = None,
     ) -> None:
         if self._n == len(self._data):
             grown = np.full((2 * len(self._data), len(HISTORY_COLUMNS)), np.nan)
@@ -51,6 +53,7 @@ class RunHistory:
             cost,
             nan if val_cost is None else val_cost,
             nan if val_acc is None else val_acc,
+            nan if train_acc is None else train_acc,
         )
         self._n += 1
 
@@ -72,6 +75,7 @@ class RunHistory:
                 r.cost,
                 r.val_cost,
                 r.val_acc,
+                r.train_acc,
             )
 
     def column(self, name: str) -> np.ndarray:
@@ -96,6 +100,8 @@ class RunHistory:
     @classmethod
     def from_array(cls, rows: np.ndarray) -> RunHistory:
         rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim == 2 and rows.shape[1] == len(HISTORY_COLUMNS) - 1:  # before train_acc
+            rows = np.column_stack([rows, np.full(len(rows), np.nan)])
         if rows.ndim != 2 or rows.shape[1] != len(HISTORY_COLUMNS):
             raise ValueError(
                 f"a run history has {len(HISTORY_COLUMNS)} columns, got shape {rows.shape}"

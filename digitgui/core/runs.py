@@ -197,6 +197,7 @@ class Run:
                 final.cost,
                 final.val_cost,
                 final.val_acc,
+                final.train_acc,  # the final network's, on every training row
             )
         if self.outcome != "diverged":
             self.model = final.model

@@ -68,9 +68,10 @@ COLUMNS = (
     "epoch",
     "val_cost",
     "val_acc",
+    "train_acc",
     "lr_changed",
 )
-_OPTIONAL = {"val_cost", "val_acc", "lr_changed"}
+_OPTIONAL = {"val_cost", "val_acc", "train_acc", "lr_changed"}
 _WHOLE = {"iteration", "iterations"}
 
 

@@ -663,6 +663,7 @@ def _combined(records: list[Progress], data: TrainingData) -> Progress:
         epoch=first.epoch,
         val_cost=_mean([r.val_cost for r in records]),
         val_acc=_mean([r.val_acc for r in records]),
+        train_acc=_mean([r.train_acc for r in records]),
         snapshot=snapshot,
         lr_changed=first.lr_changed,
     )

@@ -40,6 +40,7 @@ __all__ = [
     "LiveRate",
     "Progress",
     "Step",
+    "TrainingAccuracy",
     "copy_schedule",
     "run_network",
 ]
@@ -51,9 +52,10 @@ class Progress:
 
     ``cost`` is the training cost of this iteration's forward pass, before its update (the number
     the notebook prints). ``val_cost``/``val_acc`` are measured on the same weights, every
-    ``eval_every`` iterations (None otherwise). The final record has ``model`` (the trained
+    ``eval_every`` iterations (None otherwise), and with them ``train_acc``, the training
+    accuracy of :class:`TrainingAccuracy`. The final record has ``model`` (the trained
     classifier), ``outcome`` ("completed", "stopped", "early_stopped" or "diverged"), a
-    ``message`` and the final ``train_acc``/``val_acc``/``test_acc``.
+    ``message`` and the final ``train_acc``/``val_acc``/``test_acc`` (on every row of each set).
     """
 
     iteration: int
@@ -279,6 +281,31 @@ class Step:
 SATURATED_COST = -math.log(1e-8)
 
 
+class TrainingAccuracy:
+    """The training accuracy plotted beside validation accuracy, at no extra forward pass: the
+    share of training rows read right by the forward passes since the previous check, before
+    their updates (every batch of a mini-batch run, as Keras's "accuracy"; a full-batch run's
+    own pass over all its rows at the check). Measuring all 1,257 rows at every check instead
+    would cost a mini-batch run about a quarter of its speed."""
+
+    def __init__(self, every_batch: bool) -> None:
+        self.every_batch = every_batch
+        self._right = 0
+        self._seen = 0
+
+    def observe(self, output: np.ndarray, y: np.ndarray, check: bool) -> float | None:
+        """Count the batch whose softmax ``output`` was just computed for labels ``y``; at a
+        ``check``, return the accuracy since the previous one and start counting again."""
+        if self.every_batch or check:
+            self._right += int(np.count_nonzero(np.argmax(output, axis=1) == y))
+            self._seen += len(y)
+        if not check:
+            return None
+        value = self._right / self._seen if self._seen else None
+        self._right = self._seen = 0
+        return value
+
+
 class DivergenceGuard:
     """Keeps the newest weights known to give a finite cost; puts them back when the cost is
     not a finite number and says so in words. Also catches the run that blew up without
@@ -383,13 +410,16 @@ def run_network(
                 return f(*args)
 
     streamed = bool(copies.due)  # distorted copies made between updates
+    train_acc = TrainingAccuracy(every_batch=config.batch_size is not None)
     for it in range(1, N + 1):
         batch = sampler.next(it, copies.before_update(it) if streamed else copies.ready)
         val_cost = val_acc = None
-        if it == 1 or it % every == 0 or it == N:
+        check = it == 1 or it % every == 0 or it == N
+        if check:
             val_cost, val_acc = silenced(evaluate_val, W)
             early.observe(val_cost, W)
         cost = silenced(batch.ws.forward, W, None, batch.y)
+        right = train_acc.observe(batch.ws.output, batch.y, check)
         diverged = guard.check(it, cost)
         if diverged is None and val_acc is not None:
             diverged = guard.check_learning(it, cost, val_acc)
@@ -404,6 +434,7 @@ def run_network(
             epoch=batch.epoch,
             val_cost=val_cost,
             val_acc=val_acc,
+            train_acc=right,
             snapshot=snapshot if diverged is None else None,
             lr_changed=step.changed,
         )

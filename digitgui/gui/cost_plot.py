@@ -62,8 +62,10 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self.setToolTip(
             "Each run in its colour: training cost (solid), validation cost (dashed, measured on "
             "digits the network never trains on; the diamond marks its lowest point, the check "
-            "early stopping keeps) and, below, validation accuracy. Hover for the values; drag "
-            "to pan, wheel to zoom, right-click for more."
+            "early stopping keeps) and, below, accuracy: training (solid, the rows of the "
+            "batches since the previous check) and validation (dashed); a widening gap between "
+            "them is overfitting. Hover for the values; drag to pan, wheel to zoom, right-click "
+            "for more."
         )
         self.x_axis = "iteration"
         self._curves: dict[str, RunCurves] = {}
@@ -80,7 +82,7 @@ class CostPlot(pg.GraphicsLayoutWidget):
         self.cost_item.setLabel("left", "cost")
         self.cost_item.showGrid(x=True, y=True, alpha=0.2)
         self.legend = self.cost_item.addLegend(offset=(-10, 10))
-        self.acc_item.setLabel("left", "val. acc.")
+        self.acc_item.setLabel("left", "accuracy")
         self.acc_item.setLabel("bottom", X_AXES["iteration"][1])
         self.acc_item.setXLink(self.cost_item)
         self.acc_item.setYRange(0, 1, padding=0.02)
@@ -332,7 +334,11 @@ class CostPlot(pg.GraphicsLayoutWidget):
             acc = h.column("val_acc")[: i + 1]
             measured = np.flatnonzero(~np.isnan(acc))
             if len(measured):
-                text += f"  val. {100 * acc[measured[-1]]:.1f}%"
+                j = measured[-1]
+                text += f"  val. {100 * acc[j]:.1f}%"
+                train = h.column("train_acc")[j]
+                if not np.isnan(train):
+                    text += f" (training {100 * train:.1f}%)"
             lines.append(text)
         return "\n".join(lines)
 

@@ -1,6 +1,6 @@
 """The pieces the runs plot draws with: the log-aware cost axis and one run's plot items
-(training and validation cost, validation accuracy, the best-check diamond, the "diverged"
-mark and the learning-rate changes). :mod:`digitgui.gui.cost_plot` assembles them."""
+(training and validation cost, validation and training accuracy, the best-check diamond, the
+"diverged" mark and the learning-rate changes). :mod:`digitgui.gui.cost_plot` assembles them."""
 
 from __future__ import annotations
 
@@ -92,6 +92,8 @@ class RunCurves:
         self.train = _curve(plot.cost_item, name=run.name)
         self.val = _curve(plot.cost_item)
         self.acc = _curve(plot.acc_item)
+        # Training accuracy beside validation: the gap between them is overfitting.
+        self.train_acc = _curve(plot.acc_item)
         self.end = pg.ScatterPlotItem(symbol="x", size=12)
         self.end_label = pg.TextItem("diverged", anchor=(0, 1))
         # The best validation check (lowest validation cost: what early stopping keeps).
@@ -102,12 +104,21 @@ class RunCurves:
         plot.cost_item.addItem(self.end)
         plot.cost_item.addItem(self.end_label)
         plot.cost_item.addItem(self.best)
-        self.items = [self.train, self.val, self.acc, self.end, self.end_label, self.best]
+        self.items = [
+            self.train,
+            self.val,
+            self.acc,
+            self.train_acc,
+            self.end,
+            self.end_label,
+            self.best,
+        ]
 
     def remove(self, plot: CostPlot) -> None:
         for item in (self.train, self.val, self.end, self.end_label, self.best, *self.lr_lines):
             plot.cost_item.removeItem(item)
         plot.acc_item.removeItem(self.acc)
+        plot.acc_item.removeItem(self.train_acc)
         plot.legend.removeItem(self.train)
 
     def style(self, plot: CostPlot, live: bool) -> None:
@@ -117,7 +128,9 @@ class RunCurves:
         width = 2 if live else 1
         self.train.setPen(pg.mkPen(color, width=width))
         self.val.setPen(pg.mkPen(color, width=width, style=Qt.PenStyle.DashLine))
-        self.acc.setPen(pg.mkPen(color, width=width))
+        # As in the cost pane: solid for the training rows, dashed for the validation rows.
+        self.acc.setPen(pg.mkPen(color, width=width, style=Qt.PenStyle.DashLine))
+        self.train_acc.setPen(pg.mkPen(color, width=width))
         self.end.setPen(pg.mkPen(color, width=2))
         self.end_label.setColor(color)
         self.best.setPen(pg.mkPen(color, width=1))
@@ -148,6 +161,9 @@ class RunCurves:
         acc = h.column("val_acc")
         has_acc = ~np.isnan(acc)
         self.acc.setData(x[has_acc], np.array(acc[has_acc]))
+        train_acc = h.column("train_acc")
+        has_train = ~np.isnan(train_acc)
+        self.train_acc.setData(x[has_train], np.array(train_acc[has_train]))
         self._mark_end(plot, x, cost)
         self._mark_best(plot, x[measured], val_cost[measured])
         self._mark_lr(plot)

@@ -1,7 +1,8 @@
 """Where the network fails: accuracy, precision and recall, and a clickable confusion matrix on
 the ``load_digits`` test rows, with a gallery of the digits behind each cell; and how honest its
 probabilities are there (the reliability diagram, the calibration error, the accuracy on the
-surest 95%)."""
+surest 95%). The same for the training or the validation rows at a choice, so that training
+digits read at 100% can be set beside test digits read at less: overfitting."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import (
 from digitgui.core.calibration import format_probability
 from digitgui.core.data import DigitsSplit
 from digitgui.core.evaluation import COVERAGE
-from digitgui.core.insight import TestSetReport, evaluate_test_set
+from digitgui.core.insight import TestSetReport, evaluate_split_rows
 from digitgui.core.model_io import DigitClassifier
 
 from ..accessibility import grid_key_target, is_activation_key, paint_focus_ring
@@ -36,6 +38,17 @@ __all__ = ["ConfusionMatrixWidget", "TestSetView"]
 
 CORRECT = (26, 152, 80)  # green for the diagonal
 MISTAKE = (215, 48, 39)  # red for confusions
+
+#: The rows the view can show (names of :data:`digitgui.core.insight.SPLIT_ROWS`), in the order
+#: of its choice, with what each is to the network; the test rows come first and are the default.
+ROWS = (
+    ("test", "never used in training: how it reads digits it has not seen"),
+    ("validation", "watched during training (early stopping, calibration), not learned from"),
+    (
+        "training",
+        "the digits it learned from: if it reads these far better than new ones, it overfits",
+    ),
+)
 
 
 def _blend(base: QColor, end, t: float) -> tuple[int, int, int]:
@@ -64,12 +77,18 @@ class ConfusionMatrixWidget(QWidget):
         self.setAccessibleName("Confusion matrix: rows are the true digits, columns the readings")
         self._counts = np.zeros((10, 10), dtype=np.int64)
         self._selected: tuple[int, int] | None = None
+        self._rows = "test"
 
     def counts(self) -> np.ndarray:
         return self._counts.copy()
 
-    def set_counts(self, confusion: np.ndarray) -> None:
+    def set_counts(self, confusion: np.ndarray, rows: str = "test") -> None:
+        """Show ``confusion`` (10, 10), counted on the ``rows`` digits (their name in the cells'
+        texts)."""
         self._counts = np.asarray(confusion, dtype=np.int64).copy()
+        self._rows = rows
+        if self._selected is not None:
+            self.setAccessibleDescription(self.cell_text(*self._selected))
         self.update()
 
     @property
@@ -85,7 +104,7 @@ class ConfusionMatrixWidget(QWidget):
         """A cell in words: ``"3 test digits of true class 5 read as 9"``."""
         n = int(self._counts[true_class, predicted_class])
         what = "read correctly" if true_class == predicted_class else f"read as {predicted_class}"
-        return f"{n} test digit{'s' if n != 1 else ''} of true class {true_class} {what}"
+        return f"{n} {self._rows} digit{'s' if n != 1 else ''} of true class {true_class} {what}"
 
     def sizeHint(self) -> QSize:
         return QSize(380, 380)
@@ -207,8 +226,9 @@ class ConfusionMatrixWidget(QWidget):
 
 class TestSetView(QWidget):
     """Accuracy, per-class precision and recall, the confusion matrix, and the digits of a
-    clicked cell. ``digitRequested(digit)`` (an (8, 8) array, raw 0..16) when the user clicks one
-    of those digits, to load it into the canvas."""
+    clicked cell, on the test rows or, chosen in ``rows_combo``, the validation or training rows.
+    ``digitRequested(digit)`` (an (8, 8) array, raw 0..16) when the user clicks one of those
+    digits, to load it into the canvas."""
 
     __test__ = False  # not a pytest test class despite its name
 
@@ -218,8 +238,23 @@ class TestSetView(QWidget):
         super().__init__(parent)
         self.setObjectName("testSetView")
         self._split = split
+        self._model: DigitClassifier | None = None
         self._report: TestSetReport | None = None
         self._gallery_rows = np.zeros(0, dtype=np.int64)
+
+        self.rows_combo = QComboBox()
+        self.rows_combo.setObjectName("testSetRowsCombo")
+        for rows, _ in ROWS:
+            self.rows_combo.addItem(f"{rows} rows", rows)
+        self.rows_combo.setAccessibleName("Which digits of load_digits are shown")
+        self.rows_combo.setToolTip("\n".join(f"{rows} rows: {what}" for rows, what in ROWS))
+        self.rows_combo.currentIndexChanged.connect(self._on_rows_combo_currentIndexChanged)
+        rows_label = QLabel("Sho&w")
+        rows_label.setBuddy(self.rows_combo)
+        self.rows_note = QLabel(ROWS[0][1])
+        self.rows_note.setObjectName("testSetRowsNote")
+        self.rows_note.setWordWrap(True)
+        self.rows_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
         self.accuracy_label = QLabel("No model yet.")
         self.accuracy_label.setObjectName("testAccuracyLabel")
@@ -233,8 +268,8 @@ class TestSetView(QWidget):
         self.calibration_label.setWordWrap(True)
         self.calibration_label.setToolTip(
             "Calibration error: the average gap between how sure the network is and how often "
-            "it is right (0 = its probabilities are honest). The surest 95%: the test digits it "
-            "gives the highest probabilities, leaving out the 5% it hesitates most on."
+            "it is right (0 = its probabilities are honest). The surest 95%: the digits shown "
+            "that it gives the highest probabilities, leaving out the 5% it hesitates most on."
         )
         self.reliability = ReliabilityDiagram()
         self.reliability.setObjectName("testReliabilityDiagram")
@@ -255,7 +290,7 @@ class TestSetView(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
         self.table.setToolTip(
-            "recall: of the test digits that are d, the share read as d\n"
+            "recall: of the digits shown that are d, the share read as d\n"
             "precision: of the digits read as d, the share that really are d"
         )
         table_note = QLabel(
@@ -269,7 +304,7 @@ class TestSetView(QWidget):
         self.gallery_label.setWordWrap(True)
         self.gallery = DigitGallery()
         self.gallery.setObjectName("testDigitGallery")
-        self.gallery.setAccessibleName("Test digits of the selected cell")
+        self.gallery.setAccessibleName("Digits of the selected cell")
         self.gallery.setMinimumHeight(150)
         self.gallery.digitClicked.connect(self._on_gallery_digitClicked)
 
@@ -288,7 +323,12 @@ class TestSetView(QWidget):
         bottom = QHBoxLayout()
         bottom.addLayout(cell, 1)
         bottom.addLayout(side)
+        choice = QHBoxLayout()
+        choice.addWidget(rows_label)
+        choice.addWidget(self.rows_combo)
+        choice.addWidget(self.rows_note, 1)
         layout = QVBoxLayout(self)
+        layout.addLayout(choice)
         layout.addWidget(self.accuracy_label)
         layout.addWidget(self.calibration_label)
         layout.addLayout(top, 3)
@@ -300,31 +340,91 @@ class TestSetView(QWidget):
     def report(self) -> TestSetReport | None:
         return self._report
 
+    def rows(self) -> str:
+        """The rows shown: ``"test"``, ``"validation"`` or ``"training"``."""
+        return self.rows_combo.currentData()
+
+    def set_rows(self, rows: str) -> None:
+        """Show the ``rows`` digits (as if chosen in the combo box)."""
+        index = self.rows_combo.findData(rows)
+        if index < 0:
+            raise ValueError(f"rows must be one of {', '.join(r for r, _ in ROWS)}, got {rows!r}")
+        self.rows_combo.setCurrentIndex(index)
+
     def set_model(self, model: DigitClassifier | None) -> None:
-        """Evaluate ``model`` on the test rows and show it; keeps the selected cell, or selects
+        """Evaluate ``model`` on the rows chosen and show it; keeps the selected cell, or selects
         the most frequent confusion."""
+        self._model = model
+        self._show()
+
+    def select_cell(self, true_class: int, predicted_class: int) -> None:
+        """Show the digits of one confusion-matrix cell in the gallery."""
+        self.matrix.set_selected_cell((true_class, predicted_class))
+        report = self._report
+        if report is None:
+            return
+        rows = report.rows_in_cell(true_class, predicted_class)
+        self._gallery_rows = rows
+        what = "read correctly" if true_class == predicted_class else f"read as {predicted_class}"
+        plural = "digit" if len(rows) == 1 else "digits"
+        self.gallery_label.setText(
+            f"<b>True {true_class}, {what}: {len(rows)} {self.rows()} {plural}</b>"
+            + (" · click one to load it into the canvas" if len(rows) else "")
+        )
+        tiles = []
+        for i in rows:
+            probs = report.probabilities[i]
+            guess = int(np.argmax(probs))
+            tiles.append(
+                TileContent(
+                    digit=report.digits[i],
+                    title=f"true {int(report.y_true[i])} → {guess}",
+                    subtitle=f"{format_probability(probs[guess])} sure",
+                    probabilities=probs,
+                    marked_class=int(report.y_true[i]),
+                    tooltip="{} digit #{}\n{}".format(
+                        self.rows(),
+                        int(i),
+                        "\n".join(f"{d}: {format_probability(probs[d])}" for d in range(10)),
+                    ),
+                )
+            )
+        self.gallery.set_tiles(tiles)
+
+    def gallery_rows(self) -> np.ndarray:
+        """Indices, among the rows shown (``split.X_test`` for the test rows), of the digits in
+        the gallery, in order."""
+        return self._gallery_rows.copy()
+
+    # private --------------------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        """Evaluate the model on the chosen rows and fill every part of the view from that."""
+        model, rows = self._model, self.rows()
+        self._gallery_rows = np.zeros(0, dtype=np.int64)
+        self.gallery_label.setText("Click a cell of the matrix to see its digits.")
         if model is None:
             self._report = None
             self.accuracy_label.setText("No model yet.")
             self.calibration_label.setText("")
             self.reliability.set_table(None)
-            self.matrix.set_counts(np.zeros((10, 10), np.int64))
+            self.matrix.set_counts(np.zeros((10, 10), np.int64), rows)
             self.gallery.set_tiles([])
             return
-        self._report = report = evaluate_test_set(model, self._split)
+        self._report = report = evaluate_split_rows(model, rows, self._split)
         n_right = int(np.trace(report.confusion))
         self.accuracy_label.setText(
-            f"Test set: {n_right} of {report.n} digits read correctly "
+            f"{rows.capitalize()} rows: {n_right} of {report.n} digits read correctly "
             f"({format_probability(report.accuracy)})"
         )
         evaluation = report.report
         self.calibration_label.setText(
-            f"How honest its probabilities are on these digits: calibration error "
+            f"How honest its probabilities are on these {rows} digits: calibration error "
             f"{evaluation.ece:.3f} (0 = honest); on the surest {100 * COVERAGE:.0f}% of them it "
             f"reads {format_probability(evaluation.accuracy_at_95)} correctly."
         )
-        self.reliability.set_table(evaluation.reliability, f"load_digits test set ({report.n})")
-        self.matrix.set_counts(report.confusion)
+        self.reliability.set_table(evaluation.reliability, f"load_digits {rows} rows ({report.n})")
+        self.matrix.set_counts(report.confusion, rows)
         for d in range(10):
             values = (
                 str(int(report.confusion[d].sum())),
@@ -346,43 +446,11 @@ class TestSetView(QWidget):
         else:
             self.gallery.set_tiles([])
 
-    def select_cell(self, true_class: int, predicted_class: int) -> None:
-        """Show the test digits of one confusion-matrix cell in the gallery."""
-        self.matrix.set_selected_cell((true_class, predicted_class))
-        report = self._report
-        if report is None:
-            return
-        rows = report.rows_in_cell(true_class, predicted_class)
-        self._gallery_rows = rows
-        what = "read correctly" if true_class == predicted_class else f"read as {predicted_class}"
-        plural = "digit" if len(rows) == 1 else "digits"
-        self.gallery_label.setText(
-            f"<b>True {true_class}, {what}: {len(rows)} test {plural}</b>"
-            + (" · click one to load it into the canvas" if len(rows) else "")
-        )
-        tiles = []
-        for i in rows:
-            probs = report.probabilities[i]
-            guess = int(np.argmax(probs))
-            tiles.append(
-                TileContent(
-                    digit=report.digits[i],
-                    title=f"true {int(report.y_true[i])} → {guess}",
-                    subtitle=f"{format_probability(probs[guess])} sure",
-                    probabilities=probs,
-                    marked_class=int(report.y_true[i]),
-                    tooltip="test digit #{}\n{}".format(
-                        int(i), "\n".join(f"{d}: {format_probability(probs[d])}" for d in range(10))
-                    ),
-                )
-            )
-        self.gallery.set_tiles(tiles)
-
-    def gallery_rows(self) -> np.ndarray:
-        """Test-row indices of the digits in the gallery, in order."""
-        return self._gallery_rows.copy()
-
     # slots ----------------------------------------------------------------------------------------
+
+    def _on_rows_combo_currentIndexChanged(self, index: int) -> None:
+        self.rows_note.setText(ROWS[index][1])
+        self._show()
 
     def _on_matrix_cellClicked(self, true_class: int, predicted_class: int) -> None:
         self.select_cell(true_class, predicted_class)
