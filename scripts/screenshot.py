@@ -76,11 +76,13 @@ def main() -> int:
         os.environ["DIGITGUI_SETTINGS"] = str(Path(folder) / "screenshot.ini")
         os.environ["DIGITGUI_DATA_DIR"] = str(Path(folder) / "data")
         if lesson:
-            return render_lesson(out, lesson, present)
+            return render_lesson(out, lesson, present, (width, height))
         return render(out, (width, height), points)
 
 
-def render_lesson(out: Path, key: str, present: bool = False) -> int:
+def render_lesson(
+    out: Path, key: str, present: bool = False, size: tuple[int, int] = (1280, 800)
+) -> int:
     """Run lesson ``key`` from the Lessons menu, with a 3 drawn, and capture the overlay."""
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -89,7 +91,7 @@ def render_lesson(out: Path, key: str, present: bool = False) -> int:
 
     app = create_app()
     window = create_window()
-    window.resize(1280, 800)
+    window.resize(*size)
     window.show()
     app.processEvents()
     window.canvas.set_strokes([Stroke(three(), 18.0)])

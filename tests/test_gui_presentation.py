@@ -26,7 +26,10 @@ def tick_pixels(w) -> int:
     return QFontMetrics(font).height()
 
 
-def test_presentation_mode_makes_the_plot_large_and_its_ticks_readable(qtbot, window):
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 768)])
+def test_presentation_mode_makes_the_plot_large_and_its_ticks_readable(qtbot, window, size):
+    window.resize(*size)
+    qtbot.wait(20)
     action = window.findChild(QAction, "presentationAction")
     assert action is not None and action.isCheckable() and action.shortcut().toString() == "F11"
     base_point = window.font().pointSizeF()
@@ -34,6 +37,7 @@ def test_presentation_mode_makes_the_plot_large_and_its_ticks_readable(qtbot, wi
     qtbot.wait(50)
     assert window.zoom.presenting and window.zoom.factor >= PRESENTATION_ZOOM
     assert window.font().pointSizeF() == pytest.approx(base_point * window.zoom.factor)
+    assert (window.width(), window.height()) == size  # the window did not outgrow the screen
     assert window.cost_plot.height() >= window.height() / 2
     assert tick_pixels(window) >= 20
     assert not window.training_panel.isVisible() and not window.runs_panel.isVisible()
