@@ -5,8 +5,9 @@ measured in the same run, so the ratios mean something on a shared machine.
 1. Training speed inside the app vs. headless (the same generator with no GUI, as ``digitgui
    train`` runs it), for the notebook preset (full batch) and the default preset (mini-batches),
    with a test digit on the canvas (the probabilities follow the network) and, in turn, the
-   Training tab (live cost plot) or the Units tab (weight tiles) in front. The app trains in a
-   child process; the same run in a thread (what the app did before) is measured alongside.
+   Training tab (live cost plot), the Units tab (weight tiles), the Step tab (network strip) in
+   front, and presentation mode. The app trains in a child process; the same run in a thread
+   (what the app did before) is measured alongside.
    Rounds are interleaved; medians are reported. Target: ratio >= 0.95.
 2. The GUI event loop's stalls during in-app training: a 5 ms timer records how late each tick
    is. Target: 99th percentile < 50 ms.
@@ -319,24 +320,30 @@ def main() -> int:
     tabs = window.insight_tabs
     units = tabs.indexOf(window.insight.hidden_units)
     # (label, tab in front, trains in a process)
+    step = tabs.indexOf(window.insight.step_through)
+    # (label, tab in front, trains in a process, presentation mode)
     sides = [
-        ("app, plot in front", 0, True),
-        ("app, weight tiles", units, True),
-        ("thread, plot in front", 0, False),
+        ("app, plot in front", 0, True, False),
+        ("app, weight tiles", units, True, False),
+        ("app, network strip", step, True, False),
+        ("app, presentation", 0, True, True),
+        ("thread, plot in front", 0, False, False),
     ]
     print(
         "1. training iterations/s in the app (digit on the canvas) vs headless, median of "
         f"{rounds} interleaved round(s)"
     )
     for name, config in configs.items():
-        rates: dict[str, list[float]] = {"headless": []} | {label: [] for label, _, _ in sides}
+        rates: dict[str, list[float]] = {"headless": []} | {side[0]: [] for side in sides}
         for _ in range(rounds):
             rates["headless"].append(headless_rate(config))
-            for label, tab, in_process in sides:
+            for label, tab, in_process, present in sides:
                 tabs.setCurrentIndex(tab)
                 runner.in_process = in_process
+                window.zoom.present(present)
                 app.processEvents()
                 rates[label].append(app_rate(window, app, config)[0])
+                window.zoom.present(False)
         tabs.setCurrentIndex(0)
         runner.in_process = True
         h = statistics.median(rates["headless"])
