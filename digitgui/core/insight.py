@@ -583,4 +583,3 @@ def evaluate_split_rows(
         raise ValueError(f"rows must be one of {', '.join(SPLIT_ROWS)}, got {rows!r}")
     X, y = parts[rows]
     return TestSetReport(evaluate(model, X, y), np.asarray(X).reshape(-1, 8, 8))
-

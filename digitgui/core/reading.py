@@ -4,10 +4,10 @@ A network answers every drawing with ten probabilities, even a drawing it has ne
 of. With calibrated probabilities (:mod:`digitgui.core.ensemble`), the top probability itself
 says how far to trust the guess: below the model's ``confidence_threshold`` (chosen on held-out
 drawings to catch two thirds of the misread ones while flagging at most 4% of the correctly
-read ones, see ``digitgui.core.ensemble_training.calibrate``) the app says "not sure" and shows its two
-best guesses instead of one big digit. On pendigits.tes (writers never trained on) it fires on
-3.4% of the correctly read drawings and 55% of the misread ones (``digitgui eval``). The
-window shows a :class:`Reading` as it is; it computes nothing.
+read ones, see ``digitgui.core.ensemble_training.calibrate``) the app says "not sure" and
+shows its two best guesses instead of one big digit. On pendigits.tes (writers never trained
+on) it fires on 3.4% of the correctly read drawings and 55% of the misread ones
+(``digitgui eval``). The window shows a :class:`Reading` as it is; it computes nothing.
 """
 
 from __future__ import annotations

@@ -229,6 +229,7 @@ class StepThroughView(QWidget):
         self.pane.stepRequested.connect(self._move)
         self.pane.escapePressed.connect(self._on_table_escapePressed)
         self.table = self.pane.table  # the matrix of the step selected
+        self.table.currentCellChanged.connect(self._on_table_currentCellChanged)
         right = self.pane
 
         splitter = QSplitter()
@@ -471,14 +472,12 @@ class StepThroughView(QWidget):
             self.title.setText(problem)
             self.cost_label.setText("")
             self.order_label.setText("")
-            self.strip.set_sizes(())
+            self.strip.set_step(None)
             self.pane.clear()
             return
         step = self._step
         self.title.setText(f"<b>{step.title}</b>")
-        self.strip.set_sizes(
-            [np.atleast_2d(step["X"]).shape[1]] + [w.shape[1] for w in step.new_weights]
-        )
+        self.strip.set_step(step)  # the sample it drew before, while the step follows a run
         self.cost_label.setText(self._cost_text(step))
         self.order_label.setText(self._order_text(step))
         for m in step.matrices:
@@ -544,6 +543,9 @@ class StepThroughView(QWidget):
         self.next_button.setEnabled(row < len(self._step.matrices) - 1)
         self.strip.set_current(m.name, STAGE_COLORS[m.stage])
         self.stepChanged.emit(m.name)
+
+    def _on_table_currentCellChanged(self, row: int, _col: int, _r: int, _c: int) -> None:
+        self.strip.follow_cell(self.current_name(), row)  # a sample's row: the strip draws it
 
     def _on_table_escapePressed(self) -> None:
         self.step_list.setFocus(Qt.FocusReason.OtherFocusReason)
