@@ -182,10 +182,12 @@ class RunCurves:
         finite = np.isfinite(val_cost) & (val_cost > 0)
         if not finite.any():
             self.best.setData([], [])
+            self.best.hide()  # an empty scatter still costs a paint: ~0.35 ms per redraw
             return
         i = np.flatnonzero(finite)[np.argmin(val_cost[finite])]
         y = math.log10(val_cost[i]) if plot.log_y() else val_cost[i]
         self.best.setData([x[i]], [y])
+        self.best.show()
 
     def stack_label(self, k: int) -> None:
         """The ``k``-th "diverged" label of the plot sits ``k`` lines below the first, so
@@ -205,6 +207,7 @@ class RunCurves:
             self.end_label.show()
         else:
             self.end.setData([], [])
+            self.end.hide()
             self.end_label.hide()
 
     def _mark_lr(self, plot: CostPlot) -> None:
