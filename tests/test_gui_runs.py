@@ -304,3 +304,19 @@ def test_a_diverged_run_alone_fills_the_x_axis(qtbot, window):
     assert final.outcome == "diverged" and final.iteration < 50
     (_, x1), _ = window.cost_plot.cost_item.getViewBox().viewRange()
     assert x1 < 2 * final.iteration  # not a 0..20,000 axis with 14 points in its corner
+
+
+def test_a_new_run_keeps_at_most_ten_runs_on_the_plot(qtbot, window, monkeypatch):
+    from digitgui.gui import training_tab
+
+    monkeypatch.setattr(training_tab, "MAX_SHOWN_RUNS", 2)  # as ten would, with fewer runs
+    said: list[str] = []
+    window.training_tab.statusMessage.connect(lambda text, _ms: said.append(text))
+    for k in range(3):
+        train(qtbot, window, dataclasses.replace(TINY, iterations=20, seed=k + 1))
+    assert len(window.cost_plot.shown_runs()) == 2
+    assert window.runs_table.rowCount() == 3  # the oldest stays in the table, unticked
+    assert window.runs_table.item(2, 0).checkState() == Qt.CheckState.Unchecked
+    assert any("2 latest runs" in text for text in said)
+    window.runs_table.item(2, 0).setCheckState(Qt.CheckState.Checked)  # the user's choice
+    assert len(window.cost_plot.shown_runs()) == 3

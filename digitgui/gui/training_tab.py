@@ -62,6 +62,8 @@ def preparing_message(config: TrainConfig) -> str:
     return f"Preparing the data for '{config.name}'…"
 
 
+#: Runs shown on the plot at most when a new run starts (the table keeps them all).
+MAX_SHOWN_RUNS = 10
 #: Lines of the message under the progress bar before it scrolls.
 MESSAGE_LINES = 4
 X_AXIS_NAMES = {"iteration": "Iterations", "epoch": "Epochs", "seconds": "Seconds"}
@@ -281,6 +283,20 @@ class TrainingTab(QWidget):
         self.cost_plot.show_runs([r for r in runs if r.id in self._shown])
         self.runs_panel._update_buttons()
 
+    def _limit_shown(self) -> None:
+        """At most :data:`MAX_SHOWN_RUNS` runs on the plot: a new run unticks the oldest shown
+        ones (they stay in the table). Fifty curves read as a tangle, and each one costs every
+        redraw while a run trains."""
+        order = [r.id for r in self.controller.runs() if r.id in self._shown]
+        hidden = order[: max(0, len(order) - MAX_SHOWN_RUNS)]
+        if hidden:
+            self._shown -= set(hidden)
+            self.statusMessage.emit(
+                f"The plot shows the {MAX_SHOWN_RUNS} latest runs; tick older ones in the table "
+                "to show them again.",
+                6000,
+            )
+
     # the controller's signals ---------------------------------------------------------------------
 
     def _on_controller_runStarted(self, run: Run) -> None:
@@ -288,6 +304,7 @@ class TrainingTab(QWidget):
         if lesson is not None and run.lesson == lesson.key:
             self._shown = {r.id for r in self.controller.lesson_runs()}
         self._shown.add(run.id)
+        self._limit_shown()
         self.set_progress(0, run.config.iterations)
         self.cost_plot.set_live(run)
         self.update_runs()
