@@ -116,3 +116,22 @@ def test_the_cost_plot_keeps_a_height_for_its_font(qtbot, app_font, points):
     QApplication.processEvents()
     assert w.cost_plot.height() >= MIN_HEIGHT_LINES * QFontMetrics(w.cost_plot.font()).height()
     w.zoom.set(1.0)
+
+
+def test_showing_a_wide_page_gives_it_the_width_it_needs(qtbot):
+    """The Step page needs ~730 px; at 1280x800 it scrolled sideways (its network strip cut)
+    because the split was only chosen for the page showing at start-up."""
+    from digitgui.gui.presentation import _natural_width
+
+    w = shown(qtbot, 1280, 800)
+    tabs = w.insight_tabs
+    step = w.insight.step_through
+    before = w.splitter.sizes()
+    tabs.setCurrentWidget(step)
+    QApplication.processEvents()
+    assert step.width() >= _natural_width(step)
+    assert w.splitter.sizes()[1] > before[1]
+    assert min(w.drawing_area.canvas.width(), w.drawing_area.canvas.height()) >= 240
+    tabs.setCurrentIndex(0)  # back: the drawing side gets its room again
+    QApplication.processEvents()
+    assert w.splitter.sizes() == before

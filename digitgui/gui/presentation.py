@@ -128,7 +128,8 @@ def fit_to_screen(w, width: int = 1280, height: int = 800) -> None:
 
 class SplitFollower(QObject):
     """Keeps the drawing side / tabs split of window ``w`` at :func:`_split`'s rule as the
-    window is resized (maximised, snapped to half a screen), until the user drags the handle or
+    window is resized (maximised, snapped to half a screen) and as another tab is shown, until
+    the user drags the handle or
     a remembered split is restored (``following`` False): Qt would share the new width by its
     own rule, leaving the tab titles behind scroll arrows after a window grew."""
 
@@ -138,14 +139,20 @@ class SplitFollower(QObject):
         self.following = True
         w.installEventFilter(self)
         w.splitter.splitterMoved.connect(self._on_splitter_moved)
+        # A wide page (the Step tab) takes the width it needs when it is shown.
+        w.splitter.widget(1).currentChanged.connect(self._follow)
 
     def _on_splitter_moved(self, *_args) -> None:
         self.following = False
 
+    def _follow(self, *_args) -> None:
+        if self.following:
+            self.w.splitter.setSizes(_split(self.w))
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.w and event.type() == QEvent.Type.Resize and self.following:
             self.w.layout().activate()
-            self.w.splitter.setSizes(_split(self.w))
+            self._follow()
         return False
 
 
