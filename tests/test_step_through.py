@@ -193,3 +193,13 @@ def test_the_window_steps_a_fresh_network_of_its_settings(qtbot):
     assert view.step() is not None
     QApplication.processEvents()
     window.close()
+
+
+def test_the_pixels_stay_on_the_picked_row_when_the_matrix_changes(qtbot, split, model):
+    view = _view(qtbot, split)
+    view.set_model(model)
+    view.set_source("training")
+    view.show_matrix("X_with_bias")
+    view.table.setCurrentCell(2, 5)
+    view.show_matrix("X")  # the same sample's raw row: row 2 still, not row 0
+    np.testing.assert_allclose(view.pane.pixels.values().ravel(), view.step()["X"][2])

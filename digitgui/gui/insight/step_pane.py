@@ -98,8 +98,11 @@ class StepMatrixPane(QWidget):
             table.setColumnCount(0)
         self.pixels_box.hide()
 
-    def show_matrix(self, step: UpdateStep, m: LabelledMatrix, decimals: int | None = None) -> None:
-        """Show ``m``, a matrix of ``step``; ``decimals`` fixes its numbers' decimals."""
+    def show_matrix(
+        self, step: UpdateStep, m: LabelledMatrix, decimals: int | None = None, row: int = 0
+    ) -> None:
+        """Show ``m``, a matrix of ``step``; ``decimals`` fixes its numbers' decimals; ``row`` is
+        the row the 8x8 panel shows until a cell is clicked (the sample picked before)."""
         self._step, self._m = step, m
         rows, cols = m.value.shape if m.value.ndim == 2 else (1, m.value.size)
         self.matrix_title.setText(
@@ -115,7 +118,7 @@ class StepMatrixPane(QWidget):
         self.table.setAccessibleName(f"Matrix {m.name}, {rows} by {cols}")
         self.table.setAccessibleDescription(f"{m.formula}: {m.meaning}")
         self.arithmetic.setText(CLICK_HINT)
-        self._show_pixels(0, 0)
+        self._show_pixels(row if 0 <= row < rows else 0, 0)
 
     def _show_tables(self, step: UpdateStep, m: LabelledMatrix, decimals: int | None) -> None:
         rows = None

@@ -33,6 +33,7 @@ from digitgui.core.step import (
     notebook_worked_example,
     training_batch,
 )
+from digitgui.core.step_flow import is_row_matrix
 
 from .network_picker import NetworkPicker
 from .network_strip import NetworkStrip
@@ -538,7 +539,8 @@ class StepThroughView(QWidget):
         notebook = self.source() == SOURCE_NOTEBOOK
         # The notebook prints with NumPy's 8 decimals: show its example the same way so the
         # numbers can be compared digit for digit.
-        self.pane.show_matrix(self._step, m, 8 if notebook else None)
+        sample = self.strip.row() if is_row_matrix(self._step, m.name) else None
+        self.pane.show_matrix(self._step, m, 8 if notebook else None, row=sample or 0)
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(row < len(self._step.matrices) - 1)
         self.strip.set_current(m.name, STAGE_COLORS[m.stage])
