@@ -146,7 +146,7 @@ class ProcessWorker(QObject):
     # the child's messages ------------------------------------------------------------------------
 
     def _send(self, data: bytes) -> None:
-        if self.isRunning() or self.process.state() == QProcess.ProcessState.Starting:
+        if self.isRunning():  # starting or running: QProcess keeps what is written until then
             self.process.write(data)
 
     def _on_stdout(self) -> None:
