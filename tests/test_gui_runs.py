@@ -320,3 +320,33 @@ def test_a_new_run_keeps_at_most_ten_runs_on_the_plot(qtbot, window, monkeypatch
     assert any("2 latest runs" in text for text in said)
     window.runs_table.item(2, 0).setCheckState(Qt.CheckState.Checked)  # the user's choice
     assert len(window.cost_plot.shown_runs()) == 3
+
+
+def test_a_finished_runs_curves_keep_their_extremes_at_a_fixed_downsampling(qtbot):
+    """Finished runs are downsampled once (peak: each step's lowest and highest), not again at
+    every zoom as the live run is: that took a quarter of a redraw with 10 long runs shown."""
+    from digitgui.core.run_history import RunHistory
+    from digitgui.core.runs import new_run
+    from digitgui.gui.cost_plot import CostPlot
+    from digitgui.gui.run_curves import FINISHED_POINTS
+
+    n = 20_000
+    it = np.arange(1, n + 1, dtype=float)
+    cost = 2.3 * np.exp(-it / 900) + 0.01 + 0.02 * np.random.default_rng(0).random(n)
+    nan = np.full(n, np.nan)
+    run = new_run(TINY, "long")
+    run.history = RunHistory.from_array(np.c_[it, it / 1000, it / 20, cost, nan, nan, nan])
+    run.outcome = "completed"
+    plot = CostPlot()
+    qtbot.addWidget(plot)
+    plot.resize(560, 420)
+    plot.show()
+    plot.show_runs([run])
+    train = plot._curves[run.id].train
+    assert not train.opts["autoDownsample"] and train.opts["downsample"] == n // FINISHED_POINTS
+    plot.cost_item.setXRange(0, n / 2, padding=0)  # a zoom changes nothing of it
+    _, y = train.getData()
+    assert len(y) <= 2 * FINISHED_POINTS + 2
+    assert y.max() == cost.max() and y.min() == cost.min()
+    plot.set_live(run)  # the run being trained follows the zoom
+    assert train.opts["autoDownsample"] and train.opts["clipToView"]
