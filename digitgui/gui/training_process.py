@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
 
 from digitgui.core.train_process import (
     FrameReader,
@@ -23,6 +23,8 @@ from digitgui.core.train_process import (
     encode,
     encode_rows,
 )
+
+from .run_messages import ProgressBatch, RunEnd, RunFailure, RunSignals
 
 __all__ = ["ProcessWorker"]
 
@@ -42,14 +44,9 @@ def child_environment() -> QProcessEnvironment:
     return env
 
 
-class ProcessWorker(QObject):
+class ProcessWorker(RunSignals):
     """One training run in a child process. Call :meth:`start` once; the controls may be called
     any time after (they are ignored once the child has gone)."""
-
-    started = Signal(object)  # run id
-    progressed = Signal(object)  # ProgressBatch
-    errored = Signal(object)  # RunFailure
-    finished = Signal(object)  # RunEnd
 
     def __init__(
         self,
@@ -160,8 +157,6 @@ class ProcessWorker(QObject):
             self._on_frame(header, blob)
 
     def _on_frame(self, header: dict, blob: bytes) -> None:
-        from .worker import ProgressBatch
-
         kind = header["type"]
         if kind == "started":
             self.started.emit(self.run_id)
@@ -182,8 +177,6 @@ class ProcessWorker(QObject):
             self._ended = True
 
     def _fail(self, message: str, details: str = "") -> None:
-        from .worker import RunFailure
-
         if not self._failed:
             self._failed = True
             self.errored.emit(RunFailure(self.run_id, message, details))
@@ -220,8 +213,6 @@ class ProcessWorker(QObject):
         self._finish()
 
     def _finish(self) -> None:
-        from .worker import RunEnd
-
         if not self._done:
             self._done = True
             self.finished.emit(RunEnd(self.run_id, self._final))

@@ -10,8 +10,7 @@ to one thread), checks a stop flag, waits while paused, batches progress records
 GUI thread, owns the ``QThread`` and forwards only the messages of the current run: each run has
 an id, and messages that arrive late from an older run are dropped.
 
-Signal order of one run: ``started``, ``progressed`` zero or more times, ``errored`` at most once,
-``finished`` always (with the final record, or None after an error).
+The messages and the signal order are in :mod:`.run_messages`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -27,6 +25,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from digitgui.core.train_process import relay
 from digitgui.core.training_loop import LiveRate
 
+from .run_messages import ProgressBatch, RunEnd, RunFailure, RunSignals
 from .training_process import ProcessWorker
 
 __all__ = [
@@ -65,45 +64,13 @@ def stop_all(timeout_ms: int = 10_000) -> bool:
     return ok
 
 
-@dataclass(frozen=True)
-class ProgressBatch:
-    """Progress records of run ``run_id`` (a tuple of frozen ``Progress``), and the total time the
-    run has spent paused so far: ``record.elapsed - paused_seconds`` is training time."""
-
-    run_id: int
-    records: tuple
-    paused_seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class RunFailure:
-    """An exception inside a run: a one-line ``message`` and the traceback as ``details``."""
-
-    run_id: int
-    message: str
-    details: str = ""
-
-
-@dataclass(frozen=True)
-class RunEnd:
-    """The end of a run: ``final`` is the last record (with ``.model``) or None after an error."""
-
-    run_id: int
-    final: object | None
-
-
-class TrainingWorker(QObject):
+class TrainingWorker(RunSignals):
     """Runs one training generator. Call :meth:`run` in its thread (or directly, in tests).
 
     ``request_stop``, ``pause`` and ``resume`` may be called from any thread: they only set
     ``threading.Event`` flags, because a queued slot on this object would not run while the
     training loop keeps its thread busy.
     """
-
-    started = Signal(object)  # run id
-    progressed = Signal(object)  # ProgressBatch
-    errored = Signal(object)  # RunFailure
-    finished = Signal(object)  # RunEnd
 
     def __init__(
         self,
